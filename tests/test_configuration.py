@@ -1,0 +1,269 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+import responses
+
+from tests.conftest import ACCOUNT, CLIENT_SECRET, M2M_TOKEN, V3, make_client
+from verizon_sdk import (
+    Configuration,
+    Environment,
+    M2MSessionCredentials,
+    ProxySettings,
+    ThingspaceOauthCredentials,
+    Timeout,
+    VerizonClient,
+    VZM2mTokenCredentials,
+)
+from verizon_sdk.configuration import Server
+from verizon_sdk.exceptions import ConfigurationError
+
+OAUTH = ThingspaceOauthCredentials(oauth_client_id="id", oauth_client_secret="secret")
+M2M = VZM2mTokenCredentials(vz_m2m_token="m2m-token")
+SUMMARY = {"accountName": ACCOUNT, "hasMoreData": False, "deviceList": []}
+
+
+def config(**options: Any) -> Configuration:
+    settings: dict[str, Any] = {
+        "thingspace_oauth_credentials": OAUTH,
+        "vz_m2m_token_credentials": M2M,
+    }
+    settings.update(options)
+    return Configuration(**settings)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"thingspace_oauth_credentials": None}, "thingspace_oauth_credentials is required"),
+        ({"thingspace_oauth_credentials": "id:secret"}, "must be a ThingspaceOauthCredentials"),
+        ({"vz_m2m_token_credentials": None}, "an M2M credential is required"),
+        (
+            {"m2m_session_credentials": M2MSessionCredentials(username="u", password="p")},
+            "not both",
+        ),
+        ({"timeout": -1}, "timeout.connect must be a positive"),
+        ({"timeout": 0}, "must be a positive"),
+        ({"timeout": (1, float("inf"))}, "timeout.read must be a positive finite"),
+        ({"timeout": "30"}, "timeout must be seconds"),
+        ({"timeout": (1, "x")}, "timeout.read must be a number"),
+        ({"environment": "staging"}, "unknown environment 'staging'"),
+        ({"environment": 3}, "unknown environment 3"),
+        ({"base_url": "ftp://x"}, "base_url must be an http"),
+        ({"base_url": "127.0.0.1:8080"}, "base_url must be an http"),
+        ({"max_retries": -1}, "max_retries must be >= 0"),
+        ({"max_retries": 1.5}, "max_retries must be an integer"),
+        ({"max_retries": True}, "max_retries must be an integer"),
+        ({"backoff_factor": -0.1}, "backoff_factor must be >= 0"),
+        ({"retry_statuses": (503, 99)}, "retry_statuses"),
+        ({"retry_statuses": "503"}, "retry_statuses"),
+        ({"pool_maxsize": 0}, "pool_maxsize must be at least 1"),
+        ({"proxy_settings": "http://proxy"}, "proxy_settings"),
+        ({"http_session": object()}, "http_session must be a requests.Session"),
+        ({"user_agent": " "}, "user_agent"),
+    ],
+)
+def test_bad_configuration_is_rejected_clearly(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message.replace("(", r"\(")):
+        config(**options)
+
+
+@pytest.mark.parametrize(
+    ("factory", "message"),
+    [
+        (
+            lambda: ThingspaceOauthCredentials(oauth_client_id="", oauth_client_secret="s"),
+            "oauth_client_id must not be empty",
+        ),
+        (
+            lambda: ThingspaceOauthCredentials(oauth_client_id="i", oauth_client_secret=None),
+            "oauth_client_secret must be a string",
+        ),
+        (
+            lambda: ThingspaceOauthCredentials(
+                oauth_client_id="i", oauth_client_secret="s", oauth_scopes="scope"
+            ),
+            "oauth_scopes",
+        ),
+        (lambda: VZM2mTokenCredentials(vz_m2m_token="  "), "vz_m2m_token must not be empty"),
+        (lambda: M2MSessionCredentials(username="u", password=""), "password must not be empty"),
+    ],
+)
+def test_bad_credentials_are_rejected(factory: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        factory()
+
+
+def test_credentials_repr_hides_secrets() -> None:
+    text = repr(
+        [
+            ThingspaceOauthCredentials(oauth_client_id="id", oauth_client_secret="s3cr3t"),
+            VZM2mTokenCredentials(vz_m2m_token="t0k3n"),
+            M2MSessionCredentials(username="me", password="pa55"),
+        ]
+    )
+    for secret in ("s3cr3t", "t0k3n", "pa55"):
+        assert secret not in text
+    assert "'id'" in text
+    assert "'me'" in text
+
+
+@pytest.mark.parametrize(
+    ("environment", "root"),
+    [
+        (Environment.PRODUCTION, "https://thingspace.verizon.com/api"),
+        (Environment.MOCK_SERVER, "https://mock.thingspace.verizon.com/api"),
+        ("mock_server", "https://mock.thingspace.verizon.com/api"),
+        ("PRODUCTION", "https://thingspace.verizon.com/api"),
+    ],
+)
+def test_environment_selects_api_root(environment: Any, root: str) -> None:
+    cfg = config(environment=environment)
+    assert cfg.server_url(Server.OAUTH) == root + "/ts/v1"
+    assert cfg.server_url(Server.M2M) == root + "/m2m"
+    assert cfg.server_url(Server.SOFTWARE_MANAGEMENT_V2) == root + "/fota/v2"
+    assert cfg.server_url(Server.SOFTWARE_MANAGEMENT_V3) == root + "/fota/v3"
+
+
+def test_base_url_replaces_root_of_every_server() -> None:
+    cfg = config(base_url="http://127.0.0.1:8080/api/", environment=Environment.MOCK_SERVER)
+    assert cfg.api_root == "http://127.0.0.1:8080/api"
+    assert cfg.server_url(Server.SOFTWARE_MANAGEMENT_V3) == "http://127.0.0.1:8080/api/fota/v3"
+
+
+def test_timeout_forms() -> None:
+    assert config(timeout=5).timeout == Timeout(connect=5, read=5)
+    assert config(timeout=(2, 40)).timeout == Timeout(connect=2, read=40)
+    assert config(timeout=Timeout(read=90)).timeout.as_requests() == (10.0, 90.0)
+
+
+def test_timeouts_reach_the_wire(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{V3}/licenses/{ACCOUNT}", json=SUMMARY)
+    with make_client(timeout=Timeout(connect=3, read=45)) as client:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert all(c.request.req_kwargs["timeout"] == (3.0, 45.0) for c in mocked.calls)
+
+
+def test_clone_with_respects_zero_and_false() -> None:
+    with make_client(max_retries=5) as client, client.clone_with(max_retries=0) as clone:
+        assert clone.config.max_retries == 0
+        assert client.config.max_retries == 5
+        assert clone.config.backoff_factor == client.config.backoff_factor
+        adapter: Any = clone._pipeline.session.get_adapter("http://api.test/")
+        assert adapter.max_retries.total == 0
+        adapter = client._pipeline.session.get_adapter("http://api.test/")
+        assert adapter.max_retries.total == 5
+
+
+def test_clone_with_switches_m2m_credential_kind() -> None:
+    session = M2MSessionCredentials(username="u", password="p")
+    with make_client() as client, client.clone_with(m2m_session_credentials=session) as clone:
+        assert clone.config.vz_m2m_token_credentials is None
+        assert clone.config.m2m_session_credentials is session
+
+
+def test_clone_with_unknown_option_is_rejected() -> None:
+    with make_client() as client, pytest.raises(ConfigurationError, match=r"max_retry\b"):
+        client.clone_with(max_retry=1)
+
+
+def test_configuration_and_options_are_exclusive() -> None:
+    with pytest.raises(ConfigurationError, match="either configuration"):
+        VerizonClient(configuration=config(), max_retries=1)
+
+
+def test_from_environment_reads_variables() -> None:
+    environ = {
+        "VERIZON_CLIENT_ID": "id",
+        "VERIZON_CLIENT_SECRET": "secret",
+        "VERIZON_M2M_TOKEN": "tok",
+        "VERIZON_BASE_URL": "http://127.0.0.1:9/api",
+        "VERIZON_ENVIRONMENT": "mock_server",
+    }
+    with VerizonClient.from_environment(environ, max_retries=1) as client:
+        cfg = client.config
+        assert cfg.thingspace_oauth_credentials == ThingspaceOauthCredentials(
+            oauth_client_id="id", oauth_client_secret="secret"
+        )
+        assert cfg.vz_m2m_token_credentials == VZM2mTokenCredentials(vz_m2m_token="tok")
+        assert cfg.api_root == "http://127.0.0.1:9/api"
+        assert client.environment is Environment.MOCK_SERVER
+        assert cfg.max_retries == 1
+
+
+def test_from_environment_session_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("VERIZON_M2M_TOKEN", "VERIZON_BASE_URL", "VERIZON_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("VERIZON_CLIENT_ID", "id")
+    monkeypatch.setenv("VERIZON_CLIENT_SECRET", "secret")
+    monkeypatch.setenv("VERIZON_USERNAME", "me")
+    monkeypatch.setenv("VERIZON_PASSWORD", "pw")
+    with VerizonClient.from_environment() as client:
+        assert client.config.m2m_session_credentials == M2MSessionCredentials(
+            username="me", password="pw"
+        )
+        assert client.environment is Environment.PRODUCTION
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({}, "thingspace_oauth_credentials is required"),
+        ({"VERIZON_CLIENT_ID": "id"}, "VERIZON_CLIENT_SECRET"),
+        ({"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s"}, "an M2M credential"),
+        (
+            {"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s", "VERIZON_USERNAME": "u"},
+            "VERIZON_PASSWORD",
+        ),
+        (
+            {
+                "VERIZON_CLIENT_ID": "i",
+                "VERIZON_CLIENT_SECRET": "s",
+                "VERIZON_M2M_TOKEN": "t",
+                "VERIZON_ENVIRONMENT": "qa",
+            },
+            "unknown environment",
+        ),
+    ],
+)
+def test_from_environment_missing_values(environ: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        VerizonClient.from_environment(environ)
+
+
+def test_proxy_settings_and_environment_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://env-proxy:3128")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/tmp/ca.pem")
+    with make_client(base_url="https://api.example/api") as client:
+        session = client._pipeline.session
+        assert session.trust_env is False
+        assert session.proxies["https"] == "http://env-proxy:3128"
+        assert session.verify == "/tmp/ca.pem"
+    proxy = ProxySettings(address="proxy.local", port=8080, username="u", password="pw")
+    with make_client(proxy_settings=proxy) as client:
+        assert client._pipeline.session.proxies["http"] == "http://u:pw@proxy.local:8080"
+
+
+def test_injected_session_is_used_and_left_open(mocked: responses.RequestsMock) -> None:
+    mocked.get(f"{V3}/licenses/{ACCOUNT}", json=SUMMARY)
+    session = requests.Session()
+    session.headers["X-Custom"] = "yes"
+    with make_client(http_session=session) as client:
+        assert client._pipeline.session is session
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert all(c.request.headers["X-Custom"] == "yes" for c in mocked.calls)
+    assert session.adapters  # still usable: the client did not close it
+    session.close()
+
+
+def test_controllers_are_lazy_and_cached() -> None:
+    with make_client() as client:
+        assert "software_management_licenses_v3" not in vars(client)
+        assert client.software_management_licenses_v3 is client.software_management_licenses_v3
+        assert client.software_management_licenses_v2 is client.software_management_licenses_v2
+        assert repr(client) == "VerizonClient(api_root='http://api.test/api')"
+        text = repr(client.config)
+        assert CLIENT_SECRET not in text
+        assert M2M_TOKEN not in text

@@ -1,0 +1,135 @@
+"""``VerizonClient``: configuration in, controllers out."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from types import TracebackType
+from typing import Any
+
+from verizon_sdk.configuration import Configuration, Environment
+from verizon_sdk.controllers import (
+    SoftwareManagementLicensesV2Controller,
+    SoftwareManagementLicensesV3Controller,
+)
+from verizon_sdk.credentials import (
+    M2MSessionCredentials,
+    ThingspaceOauthCredentials,
+    VZM2mTokenCredentials,
+)
+from verizon_sdk.exceptions import ConfigurationError
+from verizon_sdk.pipeline import Pipeline
+
+#: Environment variables read by :meth:`VerizonClient.from_environment`.
+ENVIRONMENT_VARIABLES = (
+    "VERIZON_CLIENT_ID",
+    "VERIZON_CLIENT_SECRET",
+    "VERIZON_M2M_TOKEN",
+    "VERIZON_USERNAME",
+    "VERIZON_PASSWORD",
+    "VERIZON_BASE_URL",
+    "VERIZON_ENVIRONMENT",
+)
+
+
+class VerizonClient:
+    """The entry point. Keyword arguments are the fields of :class:`Configuration`.
+
+    Controllers are created on first use and share one HTTP session and one
+    token cache. The client is thread-safe; close it (or use ``with``) to
+    release its connections.
+    """
+
+    def __init__(self, *, configuration: Configuration | None = None, **options: Any) -> None:
+        if configuration is not None and options:
+            raise ConfigurationError("pass either configuration=... or keyword options, not both")
+        self.config = configuration if configuration is not None else Configuration(**options)
+        self._pipeline = Pipeline(self.config)
+
+    @classmethod
+    def from_environment(
+        cls, environ: Mapping[str, str] | None = None, **overrides: Any
+    ) -> VerizonClient:
+        """Build a client from ``VERIZON_*`` variables; ``overrides`` win over them.
+
+        Reads ``VERIZON_CLIENT_ID`` and ``VERIZON_CLIENT_SECRET``, then either
+        ``VERIZON_M2M_TOKEN`` or ``VERIZON_USERNAME`` with ``VERIZON_PASSWORD``,
+        and optionally ``VERIZON_BASE_URL`` and ``VERIZON_ENVIRONMENT``
+        (``production`` or ``mock_server``).
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name)
+            return value if value and value.strip() else None
+
+        options: dict[str, Any] = {}
+        client_id, secret = get("VERIZON_CLIENT_ID"), get("VERIZON_CLIENT_SECRET")
+        if client_id is not None or secret is not None:
+            if client_id is None or secret is None:
+                raise ConfigurationError(
+                    "set both VERIZON_CLIENT_ID and VERIZON_CLIENT_SECRET (one is missing)"
+                )
+            options["thingspace_oauth_credentials"] = ThingspaceOauthCredentials(
+                oauth_client_id=client_id, oauth_client_secret=secret
+            )
+        token, user, password = (
+            get("VERIZON_M2M_TOKEN"),
+            get("VERIZON_USERNAME"),
+            get("VERIZON_PASSWORD"),
+        )
+        if token is not None:
+            options["vz_m2m_token_credentials"] = VZM2mTokenCredentials(vz_m2m_token=token)
+        elif user is not None or password is not None:
+            if user is None or password is None:
+                raise ConfigurationError(
+                    "set both VERIZON_USERNAME and VERIZON_PASSWORD (one is missing)"
+                )
+            options["m2m_session_credentials"] = M2MSessionCredentials(
+                username=user, password=password
+            )
+        if (base_url := get("VERIZON_BASE_URL")) is not None:
+            options["base_url"] = base_url
+        if (environment := get("VERIZON_ENVIRONMENT")) is not None:
+            options["environment"] = environment
+        options.update(overrides)
+        return cls(**options)
+
+    @cached_property
+    def software_management_licenses_v2(self) -> SoftwareManagementLicensesV2Controller:
+        return SoftwareManagementLicensesV2Controller(self._pipeline)
+
+    @cached_property
+    def software_management_licenses_v3(self) -> SoftwareManagementLicensesV3Controller:
+        return SoftwareManagementLicensesV3Controller(self._pipeline)
+
+    @property
+    def environment(self) -> Environment:
+        return self.config.environment
+
+    def clone_with(self, **changes: Any) -> VerizonClient:
+        """A new client with ``changes`` applied to a copy of this configuration.
+
+        0 and False are honoured (``clone_with(max_retries=0)`` turns retries
+        off). The clone has its own connections and token cache.
+        """
+        return VerizonClient(configuration=self.config.clone_with(**changes))
+
+    def close(self) -> None:
+        """Close the connections this client opened (an injected session is left open)."""
+        self._pipeline.close()
+
+    def __enter__(self) -> VerizonClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"VerizonClient(api_root={self.config.api_root!r})"

@@ -1,0 +1,210 @@
+"""Client configuration: one validated, immutable value object."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+from enum import Enum
+from typing import Any
+
+import requests
+from apimatic_core.http.configurations.proxy_settings import ProxySettings
+
+from verizon_sdk.credentials import (
+    M2MSessionCredentials,
+    ThingspaceOauthCredentials,
+    VZM2mTokenCredentials,
+)
+from verizon_sdk.exceptions import ConfigurationError
+
+
+class Environment(str, Enum):
+    """Which ThingSpace deployment to call."""
+
+    PRODUCTION = "production"
+    MOCK_SERVER = "mock_server"
+
+
+class Server(str, Enum):
+    """The servers under an API root."""
+
+    OAUTH = "oauth"
+    M2M = "m2m"
+    SOFTWARE_MANAGEMENT_V2 = "software_management_v2"
+    SOFTWARE_MANAGEMENT_V3 = "software_management_v3"
+
+
+API_ROOTS: dict[Environment, str] = {
+    Environment.PRODUCTION: "https://thingspace.verizon.com/api",
+    Environment.MOCK_SERVER: "https://mock.thingspace.verizon.com/api",
+}
+
+SERVER_SUFFIXES: dict[Server, str] = {
+    Server.OAUTH: "/ts/v1",
+    Server.M2M: "/m2m",
+    Server.SOFTWARE_MANAGEMENT_V2: "/fota/v2",
+    Server.SOFTWARE_MANAGEMENT_V3: "/fota/v3",
+}
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Connect and read timeouts, in seconds, for every single HTTP attempt."""
+
+    connect: float = 10.0
+    read: float = 30.0
+
+    def __post_init__(self) -> None:
+        for name in ("connect", "read"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigurationError(f"timeout.{name} must be a number of seconds")
+            if not math.isfinite(value) or value <= 0:
+                raise ConfigurationError(
+                    f"timeout.{name} must be a positive finite number, got {value!r}"
+                )
+
+    def as_requests(self) -> tuple[float, float]:
+        return (float(self.connect), float(self.read))
+
+
+def _non_negative(name: str, value: Any, *, integer: bool = False) -> None:
+    kinds: tuple[type[int] | type[float], ...] = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        kind = "an integer" if integer else "a number"
+        raise ConfigurationError(f"{name} must be {kind}, got {type(value).__name__}")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigurationError(f"{name} must be >= 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Configuration:
+    """Everything a :class:`~verizon_sdk.VerizonClient` is built from.
+
+    ``base_url`` replaces the API root of every server (for example
+    ``"http://127.0.0.1:8080/api"``); otherwise ``environment`` picks it.
+    ``timeout`` is a :class:`Timeout` or one number used for both connect and read.
+    """
+
+    thingspace_oauth_credentials: ThingspaceOauthCredentials | None = None
+    vz_m2m_token_credentials: VZM2mTokenCredentials | None = None
+    m2m_session_credentials: M2MSessionCredentials | None = None
+    environment: Environment = Environment.PRODUCTION
+    base_url: str | None = None
+    timeout: Timeout = Timeout()
+    max_retries: int = 3
+    backoff_factor: float = 0.5
+    backoff_max: float = 30.0
+    max_retry_after: float = 60.0
+    retry_statuses: tuple[int, ...] = (408, 429, 500, 502, 503, 504)
+    proxy_settings: ProxySettings | None = None
+    http_session: requests.Session | None = None
+    pool_maxsize: int = 10
+    token_refresh_skew: float = 60.0
+    user_agent: str | None = None
+
+    def __post_init__(self) -> None:
+        self._check_credentials()
+        self._normalise_environment()
+        self._normalise_timeout()
+        _non_negative("max_retries", self.max_retries, integer=True)
+        for name in ("backoff_factor", "backoff_max", "max_retry_after", "token_refresh_skew"):
+            _non_negative(name, getattr(self, name))
+        _non_negative("pool_maxsize", self.pool_maxsize, integer=True)
+        if self.pool_maxsize < 1:
+            raise ConfigurationError("pool_maxsize must be at least 1")
+        statuses = self.retry_statuses
+        if isinstance(statuses, (str, bytes)) or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses
+        ):
+            raise ConfigurationError("retry_statuses must be HTTP status codes (100-599)")
+        object.__setattr__(self, "retry_statuses", tuple(statuses))
+        if self.proxy_settings is not None and not isinstance(self.proxy_settings, ProxySettings):
+            raise ConfigurationError("proxy_settings must be an apimatic ProxySettings")
+        if self.http_session is not None and not isinstance(self.http_session, requests.Session):
+            raise ConfigurationError("http_session must be a requests.Session")
+        if self.user_agent is not None and (
+            not isinstance(self.user_agent, str) or not self.user_agent.strip()
+        ):
+            raise ConfigurationError("user_agent must be a non-empty string")
+
+    def _check_credentials(self) -> None:
+        checks: tuple[tuple[str, type], ...] = (
+            ("thingspace_oauth_credentials", ThingspaceOauthCredentials),
+            ("vz_m2m_token_credentials", VZM2mTokenCredentials),
+            ("m2m_session_credentials", M2MSessionCredentials),
+        )
+        for name, kind in checks:
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, kind):
+                raise ConfigurationError(
+                    f"{name} must be a {kind.__name__}, got {type(value).__name__}"
+                )
+        if self.thingspace_oauth_credentials is None:
+            raise ConfigurationError(
+                "thingspace_oauth_credentials is required: "
+                "ThingspaceOauthCredentials(oauth_client_id=..., oauth_client_secret=...)"
+            )
+        if self.vz_m2m_token_credentials is None and self.m2m_session_credentials is None:
+            raise ConfigurationError(
+                "an M2M credential is required: vz_m2m_token_credentials="
+                "VZM2mTokenCredentials(...) or m2m_session_credentials=M2MSessionCredentials(...)"
+            )
+        if self.vz_m2m_token_credentials is not None and self.m2m_session_credentials is not None:
+            raise ConfigurationError(
+                "give either vz_m2m_token_credentials or m2m_session_credentials, not both"
+            )
+
+    def _normalise_environment(self) -> None:
+        env = self.environment
+        if not isinstance(env, Environment):
+            names = ", ".join(e.name for e in Environment)
+            try:
+                env = Environment(str(env).lower()) if isinstance(env, str) else None
+            except ValueError:
+                env = Environment.__members__.get(str(env).upper())
+            if env is None:
+                raise ConfigurationError(
+                    f"unknown environment {self.environment!r}; expected one of {names}"
+                )
+            object.__setattr__(self, "environment", env)
+        if self.base_url is not None:
+            url = self.base_url
+            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+                raise ConfigurationError(
+                    f"base_url must be an http:// or https:// URL, got {self.base_url!r}"
+                )
+            object.__setattr__(self, "base_url", url.rstrip("/"))
+
+    def _normalise_timeout(self) -> None:
+        timeout: Any = self.timeout
+        if isinstance(timeout, Timeout):
+            return
+        if isinstance(timeout, tuple) and len(timeout) == 2:
+            object.__setattr__(self, "timeout", Timeout(connect=timeout[0], read=timeout[1]))
+        elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
+            object.__setattr__(self, "timeout", Timeout(connect=timeout, read=timeout))
+        else:
+            raise ConfigurationError(
+                "timeout must be seconds, a (connect, read) pair, or a Timeout, "
+                f"got {type(timeout).__name__}"
+            )
+
+    @property
+    def api_root(self) -> str:
+        return self.base_url or API_ROOTS[self.environment]
+
+    def server_url(self, server: Server) -> str:
+        return self.api_root + SERVER_SUFFIXES[server]
+
+    def clone_with(self, **changes: Any) -> Configuration:
+        """A copy with ``changes`` applied; 0, False and empty values are kept."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigurationError(f"unknown configuration option(s): {', '.join(unknown)}")
+        m2m = ("vz_m2m_token_credentials", "m2m_session_credentials")
+        for given, other in (m2m, m2m[::-1]):
+            if changes.get(given) is not None and other not in changes:
+                changes[other] = None  # switching M2M credential kinds
+        return replace(self, **changes)

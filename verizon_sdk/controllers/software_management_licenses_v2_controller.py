@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from verizon_sdk import endpoints
+from verizon_sdk.controllers.base_controller import BaseController
+from verizon_sdk.models import (
+    FotaV2SuccessResult,
+    V2LicenseIMEI,
+    V2LicensesAssignedRemovedResult,
+    V2LicenseSummary,
+    V2ListOfLicensesToRemove,
+    V2ListOfLicensesToRemoveRequest,
+    V2ListOfLicensesToRemoveResult,
+)
+
+
+class SoftwareManagementLicensesV2Controller(BaseController):
+    """Software Management Licenses V2 (``/fota/v2``). All but the status listing are deprecated."""
+
+    def get_account_license_status(
+        self, account: str, last_seen_device_id: str | None = None
+    ) -> V2LicenseSummary:
+        """One page of the account's license usage, after ``last_seen_device_id``."""
+        return self._call(
+            endpoints.V2_GET_ACCOUNT_LICENSE_STATUS,
+            account=account,
+            last_seen_device_id=last_seen_device_id,
+        )
+
+    def assign_licenses_to_devices(
+        self, account: str, body: V2LicenseIMEI
+    ) -> V2LicensesAssignedRemovedResult:
+        """Assign licenses to the devices in ``body`` (deprecated: use V3)."""
+        return self._call(endpoints.V2_ASSIGN_LICENSES_TO_DEVICES, account=account, body=body)
+
+    def remove_licenses_from_devices(
+        self, account: str, body: V2LicenseIMEI
+    ) -> V2LicensesAssignedRemovedResult:
+        """Remove licenses from the devices in ``body`` (deprecated: use V3)."""
+        return self._call(endpoints.V2_REMOVE_LICENSES_FROM_DEVICES, account=account, body=body)
+
+    def create_list_of_licenses_to_remove(
+        self, account: str, body: V2ListOfLicensesToRemoveRequest
+    ) -> V2ListOfLicensesToRemoveResult:
+        """Create (or append to) the list of license cancellation candidates (deprecated)."""
+        return self._call(
+            endpoints.V2_CREATE_LIST_OF_LICENSES_TO_REMOVE, account=account, body=body
+        )
+
+    def list_licenses_to_remove(
+        self, account: str, start_index: str | None = None
+    ) -> V2ListOfLicensesToRemove:
+        """One page of the license cancellation candidates, from ``start_index`` (deprecated)."""
+        return self._call(
+            endpoints.V2_LIST_LICENSES_TO_REMOVE, account=account, start_index=start_index
+        )
+
+    def delete_licenses_removal_candidates(self, account: str) -> FotaV2SuccessResult:
+        """Delete the list of license cancellation candidates (deprecated)."""
+        return self._call(endpoints.V2_DELETE_LICENSES_REMOVAL_CANDIDATES, account=account)

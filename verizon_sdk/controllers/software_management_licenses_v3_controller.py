@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from verizon_sdk import endpoints
+from verizon_sdk.controllers.base_controller import BaseController
+from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI, V3LicenseSummary
+
+
+class SoftwareManagementLicensesV3Controller(BaseController):
+    """Software Management Licenses V3 (``/fota/v3``)."""
+
+    def get_account_licenses_status(
+        self, acc: str, last_seen_device_id: str | None = None
+    ) -> V3LicenseSummary:
+        """One page of the account's license usage, after ``last_seen_device_id``."""
+        return self._call(
+            endpoints.V3_GET_ACCOUNT_LICENSES_STATUS,
+            acc=acc,
+            last_seen_device_id=last_seen_device_id,
+        )
+
+    def assign_licenses_to_devices(
+        self, acc: str, body: V3LicenseIMEI
+    ) -> V3LicenseAssignedRemovedResult:
+        """Assign licenses to the devices in ``body``; each device gets its own outcome."""
+        return self._call(endpoints.V3_ASSIGN_LICENSES_TO_DEVICES, acc=acc, body=body)
+
+    def remove_licenses_from_devices(
+        self, acc: str, body: V3LicenseIMEI
+    ) -> V3LicenseAssignedRemovedResult:
+        """Remove licenses from the devices in ``body``; each device gets its own outcome."""
+        return self._call(endpoints.V3_REMOVE_LICENSES_FROM_DEVICES, acc=acc, body=body)

@@ -1,0 +1,209 @@
+"""The exception classes; the tree is drawn in the package docstring."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+_WHITESPACE = re.compile(r"\s+")
+_SNIPPET = 200
+
+
+def _one_line(text: str, limit: int = _SNIPPET) -> str:
+    flat = _WHITESPACE.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+def _parse_json(text: str | None) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+class APIException(Exception):
+    """Root of every error raised while talking to the service.
+
+    ``reason`` is a short description; ``response`` is the raw HTTP response
+    (status, headers, text, request) when there was one, else ``None``.
+    """
+
+    def __init__(self, reason: str, response: Any = None) -> None:
+        self.reason = reason
+        self.response = response
+        self.response_code: int | None = getattr(response, "status_code", None)
+        headers = getattr(response, "headers", None)
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
+        text = getattr(response, "text", None)
+        self.body: str | None = text if isinstance(text, str) else None
+        super().__init__(reason)
+
+    def redact(self, scrub: Callable[[str], str]) -> None:
+        """Mask secrets (for example a token the service echoed) in the text this error holds."""
+        self.reason = scrub(self.reason)
+        if self.body is not None:
+            self.body = scrub(self.body)
+        self.args = (self.reason,)
+
+    def _where(self) -> str:
+        request = getattr(self.response, "request", None)
+        url = getattr(request, "query_url", None)
+        method = getattr(request, "http_method", None)
+        if not url:
+            return ""
+        path = url.split("://", 1)[-1]
+        path = path[path.find("/") :] if "/" in path else path
+        return f" ({method} {path})" if method else f" ({path})"
+
+    def __str__(self) -> str:
+        return _one_line(self.reason)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+class APIConnectionError(APIException):
+    """No HTTP response came back: the connection failed, was reset or dropped."""
+
+
+class APITimeoutError(APIConnectionError):
+    """The connect or read timeout expired."""
+
+
+class UnexpectedResponseError(APIException):
+    """A successful status whose body is not the JSON object the endpoint returns."""
+
+    def __str__(self) -> str:
+        status = f"{self.response_code} " if self.response_code is not None else ""
+        return _one_line(f"{status}{self.reason}{self._where()}")
+
+
+class APIStatusError(APIException):
+    """The service answered with a non-2xx status.
+
+    Carries ``response_code``, ``headers``, the raw ``body`` text, the parsed
+    ``json_body`` (``None`` when the body is not JSON), and ``error_code`` /
+    ``error_message`` taken from the body when it has them, whatever its shape.
+    """
+
+    def __init__(self, reason: str, response: Any = None) -> None:
+        super().__init__(reason, response)
+        self._read_body()
+
+    def redact(self, scrub: Callable[[str], str]) -> None:
+        super().redact(scrub)
+        self._read_body()
+
+    def _read_body(self) -> None:
+        self.json_body: Any = _parse_json(self.body)
+        self.error_code: str | None = None
+        self.error_message: str | None = None
+        if isinstance(self.json_body, dict):
+            code = self.json_body.get("errorCode", self.json_body.get("error"))
+            message = self.json_body.get(
+                "errorMessage",
+                self.json_body.get("error_description", self.json_body.get("message")),
+            )
+            self.error_code = None if code is None else str(code)
+            self.error_message = None if message is None else str(message)
+
+    def _service_says(self) -> str | None:
+        """What the body says: its error code and message, or the body text itself."""
+        said = ": ".join(p for p in (self.error_code, self.error_message) if p)
+        if not said and self.body and self.json_body is None:
+            said = f"body: {self.body}"
+        return said or None
+
+    def __str__(self) -> str:
+        status = str(self.response_code) if self.response_code is not None else "error"
+        said = self._service_says()
+        if said is None:
+            text = f"{status}: {self.reason}"
+        elif self.error_code or self.error_message:
+            text = f"{status} {said}"
+        else:
+            text = f"{status}: {self.reason}; {said}"
+        return _one_line(text + self._where(), limit=400)
+
+
+class AuthenticationError(APIStatusError):
+    """401: the service rejected the credentials (after one refresh and replay)."""
+
+
+class TokenRequestError(AuthenticationError):
+    """The OAuth token endpoint (or the M2M login) refused or failed; secrets are redacted."""
+
+    def __str__(self) -> str:
+        said = self._service_says()
+        return _one_line(f"{self.reason}: {said}" if said else self.reason, limit=400)
+
+
+class LoginRefusedError(TokenRequestError):
+    """The M2M session login was refused.
+
+    Never retried: five refused logins lock the account. Every later call on
+    the same client fails fast with this error until the credentials are
+    replaced (``client.clone_with(m2m_session_credentials=...)``).
+    """
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: authenticated, but not allowed."""
+
+
+class NotFoundError(APIStatusError):
+    """404: no such resource (or wrong base URL)."""
+
+
+class RateLimitError(APIStatusError):
+    """429: too many requests. ``retry_after`` is the requested wait in seconds."""
+
+    def __init__(self, reason: str, response: Any = None) -> None:
+        super().__init__(reason, response)
+        self.retry_after: float | None = parse_retry_after(self.headers.get("Retry-After"))
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.retry_after is not None:
+            text += f" (retry after {self.retry_after:g} s)"
+        return text
+
+
+class ServerError(APIStatusError):
+    """5xx: the service failed."""
+
+
+# The one status-to-class table. The 400 class depends on the endpoint (V2 or V3);
+# "5XX" covers every 5xx; "default" covers any other non-2xx.
+STATUS_ERRORS: dict[str, tuple[type[APIStatusError], str]] = {
+    "401": (AuthenticationError, "Unauthorized"),
+    "403": (PermissionDeniedError, "Forbidden"),
+    "404": (NotFoundError, "Not found"),
+    "429": (RateLimitError, "Too many requests"),
+    "5XX": (ServerError, "Server error"),
+    "default": (APIStatusError, "Unexpected status"),
+}

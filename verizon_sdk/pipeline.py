@@ -1,0 +1,294 @@
+"""Runs an :class:`~verizon_sdk.endpoints.Endpoint` through apimatic-core.
+
+This is the one place that validates arguments, builds the request (headers,
+auth, body), sends it, maps statuses to exceptions, parses the body with the
+``json`` module (never jsonpickle, never YAML: DESIGN.md §3.1-2), refreshes
+rejected tokens once, and turns transport failures into SDK errors.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from functools import partial
+from typing import Any
+
+import requests
+import urllib3
+from apimatic_core.api_call import ApiCall
+from apimatic_core.authentication.multiple.and_auth_group import And
+from apimatic_core.configurations.endpoint_configuration import EndpointConfiguration
+from apimatic_core.configurations.global_configuration import GlobalConfiguration
+from apimatic_core.http.configurations.http_client_configuration import HttpClientConfiguration
+from apimatic_core.http.response.api_response import ApiResponse
+from apimatic_core.logger.configuration.api_logging_configuration import (
+    ApiLoggingConfiguration,
+    ApiRequestLoggingConfiguration,
+    ApiResponseLoggingConfiguration,
+)
+from apimatic_core.request_builder import RequestBuilder
+from apimatic_core.response_handler import ResponseHandler
+from apimatic_core.types.error_case import ErrorCase
+from apimatic_core.types.parameter import Parameter
+from apimatic_core_interfaces.logger.logger import Logger
+
+from verizon_sdk import __version__
+from verizon_sdk.auth import (
+    M2M_AUTH,
+    OAUTH_AUTH,
+    BearerAuth,
+    M2MSessionProvider,
+    M2MTokenAuth,
+    OAuthTokenProvider,
+    StaticM2MToken,
+)
+from verizon_sdk.configuration import Configuration, Server
+from verizon_sdk.endpoints import Endpoint
+from verizon_sdk.exceptions import (
+    STATUS_ERRORS,
+    APIConnectionError,
+    APIException,
+    APITimeoutError,
+    AuthenticationError,
+    LoginRefusedError,
+    TokenRequestError,
+    UnexpectedResponseError,
+)
+from verizon_sdk.redaction import Redactor
+from verizon_sdk.transport import SdkHttpClient, build_session
+from verizon_sdk.validation import check_account, check_body, check_query
+
+logger = logging.getLogger("verizon_sdk")
+
+_JSON = "application/json"
+_GLOBAL_ERRORS = {
+    code: ErrorCase().error_message(reason).exception_type(cls)
+    for code, (cls, reason) in STATUS_ERRORS.items()
+}
+
+
+class _StdlibLogger(Logger):  # type: ignore[misc]
+    """apimatic ``Logger`` that writes to the ``verizon_sdk`` logger, secrets masked."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self._redactor = redactor
+
+    def log(self, level: int, message: str, params: Mapping[str, Any]) -> None:
+        if logger.isEnabledFor(level):
+            logger.log(level, "%s", self._redactor(message % tuple(params.values())))
+
+
+def _logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
+    # Header masking is apimatic's allow-list: Authorization and VZ-M2M-Token are masked.
+    request = ApiRequestLoggingConfiguration(
+        log_body=True,
+        log_headers=True,
+        headers_to_include=None,
+        headers_to_exclude=None,
+        headers_to_unmask=None,
+        include_query_in_path=True,
+    )
+    response = ApiResponseLoggingConfiguration(
+        log_body=True,
+        log_headers=True,
+        headers_to_include=None,
+        headers_to_exclude=None,
+        headers_to_unmask=None,
+    )
+    return ApiLoggingConfiguration(
+        logger=_StdlibLogger(redactor),
+        log_level=logging.DEBUG,
+        mask_sensitive_headers=True,
+        request_logging_config=request,
+        response_logging_config=response,
+    )
+
+
+def _serialize_body(body: Any) -> str:
+    return json.dumps(body.to_dictionary(), separators=(",", ":"))
+
+
+def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
+    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error."""
+    content_type = response.headers.get("Content-Type", "")
+    if content_type and "json" not in content_type.lower():
+        raise UnexpectedResponseError(
+            f"expected a JSON body, got Content-Type {content_type!r}", response
+        )
+    text = response.text
+    if not text or not text.strip():
+        raise UnexpectedResponseError("empty body where a JSON object was expected", response)
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise UnexpectedResponseError(f"body is not valid JSON: {exc}", response) from exc
+    if not isinstance(data, dict):
+        raise UnexpectedResponseError(
+            f"expected a JSON object, got a JSON {type(data).__name__}", response
+        )
+    try:
+        parsed = model.from_dictionary(data)
+    except (TypeError, ValueError) as exc:
+        raise UnexpectedResponseError(f"body is not a {model.__name__}: {exc}", response) from exc
+    if len(parsed.additional_properties) == len(data):
+        raise UnexpectedResponseError(f"body has none of the fields of {model.__name__}", response)
+    response.body = parsed
+    return response
+
+
+class Pipeline:
+    """One client's request machinery: session, auth providers and apimatic configuration."""
+
+    def __init__(self, config: Configuration) -> None:
+        self.config = config
+        oauth_credentials = config.thingspace_oauth_credentials
+        assert oauth_credentials is not None  # Configuration guarantees it
+        session_credentials = config.m2m_session_credentials
+        self.redactor = Redactor(
+            oauth_credentials.oauth_client_secret,
+            session_credentials.password if session_credentials else None,
+            config.vz_m2m_token_credentials.vz_m2m_token
+            if config.vz_m2m_token_credentials
+            else None,
+        )
+        self.session = build_session(config)
+        self._owns_session = config.http_session is None
+        timeout = config.timeout.as_requests()
+        self.oauth = OAuthTokenProvider(
+            oauth_credentials,
+            config.server_url(Server.OAUTH) + "/oauth2/token",
+            self.session,
+            timeout,
+            self.redactor,
+            refresh_skew=config.token_refresh_skew,
+        )
+        self.m2m: StaticM2MToken | M2MSessionProvider
+        if session_credentials is not None:
+            self.m2m = M2MSessionProvider(
+                session_credentials,
+                config.server_url(Server.M2M) + "/v1/session/login",
+                self.session,
+                timeout,
+                self.redactor,
+                self.oauth,
+            )
+        else:
+            assert config.vz_m2m_token_credentials is not None
+            self.m2m = StaticM2MToken(config.vz_m2m_token_credentials)
+        http_client = SdkHttpClient(self.session, timeout)
+        user_agent = config.user_agent or (
+            f"verizon-sdk/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
+        )
+
+        def global_configuration(logging_configuration: Any) -> GlobalConfiguration:
+            http = HttpClientConfiguration(
+                timeout=timeout,
+                max_retries=config.max_retries,
+                backoff_factor=config.backoff_factor,
+                retry_statuses=list(config.retry_statuses),
+                logging_configuration=logging_configuration,
+                proxy_settings=config.proxy_settings,
+            )
+            http.set_http_client(http_client)
+            return (
+                GlobalConfiguration(http)
+                .global_errors(_GLOBAL_ERRORS)
+                .global_header("Accept", _JSON)
+                .user_agent(user_agent)
+                .auth_managers(
+                    {OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)}
+                )
+                .base_uri_executor(config.server_url)
+            )
+
+        self._quiet = global_configuration(None)
+        self._logged = global_configuration(_logging_configuration(self.redactor))
+
+    def close(self) -> None:
+        if self._owns_session:
+            self.session.close()
+
+    # -- one call -----------------------------------------------------------------
+
+    def execute(self, endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> ApiResponse:
+        """Validate ``arguments``, send the request, and return the parsed response.
+
+        A 401 drops the token(s) the request carried and replays it once.
+        """
+        for name in endpoint.path_params:
+            check_account(name, arguments.get(name))
+        query = {
+            wire: value
+            for name, wire in endpoint.query_params
+            if (value := check_query(name, arguments.get(name))) is not None
+        }
+        body = arguments.get("body")
+        if endpoint.body_model is not None:
+            check_body("body", body, endpoint.body_model)
+        try:
+            return self._send(endpoint, arguments, query, body)
+        except (TokenRequestError, LoginRefusedError):
+            raise
+        except AuthenticationError as exc:
+            self._drop_rejected_tokens(exc)
+            logger.debug("401 from %s; refreshed credentials, replaying once", endpoint.name)
+            return self._send(endpoint, arguments, query, body)
+
+    def _drop_rejected_tokens(self, exc: AuthenticationError) -> None:
+        headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
+        bearer = headers.get("Authorization", "")
+        self.oauth.invalidate(bearer[7:] if bearer.startswith("Bearer ") else None)
+        self.m2m.invalidate(headers.get("VZ-M2M-Token"))
+
+    def _send(
+        self,
+        endpoint: Endpoint[Any],
+        arguments: Mapping[str, Any],
+        query: Mapping[str, str],
+        body: Any,
+    ) -> ApiResponse:
+        builder = (
+            RequestBuilder()
+            .server(endpoint.server)
+            .path(endpoint.path)
+            .http_method(endpoint.method)
+            .auth(And(OAUTH_AUTH, M2M_AUTH))
+        )
+        for name in endpoint.path_params:
+            builder.template_param(Parameter().key(name).value(arguments[name]).should_encode(True))
+        for wire, value in query.items():
+            builder.query_param(Parameter().key(wire).value(value))
+        if body is not None:
+            builder.header_param(Parameter().key("Content-Type").value(_JSON))
+            builder.body_param(Parameter().value(body)).body_serializer(_serialize_body)
+        handler = (
+            ResponseHandler()
+            .is_api_response(True)
+            .local_error("400", "Bad request", endpoint.bad_request_error)
+            .convertor(partial(parse_body, endpoint.response_model))
+        )
+        configuration = self._logged if logger.isEnabledFor(logging.DEBUG) else self._quiet
+        call = (
+            ApiCall(configuration)
+            .request(builder)
+            .response(handler)
+            .endpoint_configuration(EndpointConfiguration())
+        )
+        try:
+            response: ApiResponse = call.execute()
+        except APIException as exc:
+            exc.redact(self.redactor)
+            raise
+        except requests.Timeout as exc:
+            raise APITimeoutError(self._transport_message(endpoint, exc)) from exc
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+            raise APIConnectionError(self._transport_message(endpoint, exc)) from exc
+        return response
+
+    def _transport_message(self, endpoint: Endpoint[Any], exc: BaseException) -> str:
+        return self.redactor(
+            f"{endpoint.method} {endpoint.server.value} {endpoint.name} failed: "
+            f"{type(exc).__name__}: {exc}"
+        )

@@ -1,0 +1,110 @@
+"""Input checks that run before any request is built.
+
+Every failure is a :class:`~verizon_sdk.exceptions.ValidationError` (a
+``ValueError``) or :class:`~verizon_sdk.exceptions.InvalidTypeError` (also a
+``TypeError``) naming the parameter.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from verizon_sdk.exceptions import InvalidTypeError, ValidationError
+
+#: Longest account name or device id accepted.
+MAX_ID_LENGTH = 64
+#: Most device ids one request may carry; larger sets go through the bulk methods.
+MAX_DEVICES_PER_REQUEST = 10_000
+
+_ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+_DEVICE_ID = re.compile(r"[!-~]+")  # printable ASCII, no whitespace
+
+
+def _type_name(value: object) -> str:
+    return type(value).__name__
+
+
+def check_account(parameter: str, value: Any) -> str:
+    """An account name such as ``0000123456-00001``: letters, digits, ``-`` and ``_``."""
+    if not isinstance(value, str):
+        raise InvalidTypeError(parameter, f"expected a string, got {_type_name(value)}")
+    if not value.strip():
+        raise ValidationError(parameter, "must not be empty or blank")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(parameter, f"longer than {MAX_ID_LENGTH} characters")
+    if not _ACCOUNT.fullmatch(value):
+        raise ValidationError(
+            parameter,
+            f"{value!r} is not an account name (letters, digits, '-' and '_' only)",
+        )
+    return value
+
+
+def check_query(parameter: str, value: Any) -> str | None:
+    """An optional query value: a string or an integer, sent as text."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidTypeError(parameter, f"expected a string, got {_type_name(value)}")
+    text = str(value)
+    if not text.strip() or text != text.strip():
+        raise ValidationError(parameter, "must not be blank or padded with whitespace")
+    if len(text) > MAX_ID_LENGTH:
+        raise ValidationError(parameter, f"longer than {MAX_ID_LENGTH} characters")
+    return text
+
+
+def check_device_id(parameter: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise InvalidTypeError(parameter, f"expected a device id string, got {_type_name(value)}")
+    if not value.strip():
+        raise ValidationError(parameter, "device id must not be empty or blank")
+    if len(value) > MAX_ID_LENGTH:
+        raise ValidationError(parameter, f"device id longer than {MAX_ID_LENGTH} characters")
+    if not _DEVICE_ID.fullmatch(value):
+        raise ValidationError(
+            parameter, f"device id {value!r} contains whitespace or non-ASCII characters"
+        )
+    return value
+
+
+def check_device_list(parameter: str, value: Any) -> list[str]:
+    """A non-empty list (or tuple) of device id strings."""
+    if value is None:
+        raise ValidationError(parameter, "is required")
+    if not isinstance(value, (list, tuple)):
+        raise InvalidTypeError(
+            parameter, f"expected a list of device id strings, got {_type_name(value)}"
+        )
+    if not value:
+        raise ValidationError(parameter, "must contain at least one device id")
+    if len(value) > MAX_DEVICES_PER_REQUEST:
+        raise ValidationError(
+            parameter,
+            f"{len(value)} device ids exceed {MAX_DEVICES_PER_REQUEST} per request; "
+            "use the bulk methods, which split the work into chunks",
+        )
+    for index, device_id in enumerate(value):
+        check_device_id(f"{parameter}[{index}]", device_id)
+    return list(value)
+
+
+def check_body(parameter: str, body: Any, model: type[Any]) -> None:
+    """The request body: an instance of ``model`` with a valid ``device_list``."""
+    if body is None:
+        raise ValidationError(parameter, f"is required (a {model.__name__})")
+    if not isinstance(body, model):
+        raise InvalidTypeError(parameter, f"expected {model.__name__}, got {_type_name(body)}")
+    check_device_list(f"{parameter}.device_list", body.device_list)
+    for name in ("account_name", "mtype"):
+        value = getattr(body, name, None)
+        if value is not None and not isinstance(value, str):
+            raise InvalidTypeError(
+                f"{parameter}.{name}", f"expected a string, got {_type_name(value)}"
+            )
+    count = getattr(body, "count", None)
+    if count is not None and (isinstance(count, bool) or not isinstance(count, int)):
+        raise InvalidTypeError(
+            f"{parameter}.count", f"expected an integer, got {_type_name(count)}"
+        )
