@@ -18,7 +18,8 @@ MAX_ID_LENGTH = 64
 MAX_DEVICES_PER_REQUEST = 10_000
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-_DEVICE_ID = re.compile(r"[!-~]+")  # printable ASCII, no whitespace
+# printable ASCII; inner spaces allowed, no leading or trailing whitespace
+_DEVICE_ID = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 
 
 def _type_name(value: object) -> str:
@@ -64,7 +65,8 @@ def check_device_id(parameter: str, value: Any) -> str:
         raise ValidationError(parameter, f"device id longer than {MAX_ID_LENGTH} characters")
     if not _DEVICE_ID.fullmatch(value):
         raise ValidationError(
-            parameter, f"device id {value!r} contains whitespace or non-ASCII characters"
+            parameter,
+            f"device id {value!r} has surrounding whitespace or non-ASCII/control characters",
         )
     return value
 
