@@ -1,0 +1,262 @@
+"""``verizon-licenses``: the license workflow from a shell.
+
+Credentials come from the ``VERIZON_*`` environment variables (see
+:meth:`VerizonClient.from_environment`); no secret is ever taken as a flag.
+
+Exit codes: 0 success; 1 some devices failed (they are listed); 2 usage or
+validation error; 3 authentication or API error; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+from verizon_sdk.client import VerizonClient
+from verizon_sdk.configuration import Environment
+from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
+from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
+
+EXIT_OK, EXIT_DEVICES_FAILED, EXIT_USAGE, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+SUCCESS_STATUSES = frozenset({"Success", "LicenseAssignSuccess", "UpgradePending"})
+
+
+class UsageError(Exception):
+    """A command-line mistake: exit code 2."""
+
+
+# -- arguments ------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="verizon-licenses",
+        description="Manage ThingSpace FOTA licenses. Credentials come from VERIZON_CLIENT_ID, "
+        "VERIZON_CLIENT_SECRET and VERIZON_M2M_TOKEN (or VERIZON_USERNAME and VERIZON_PASSWORD).",
+        epilog="Exit codes: 0 ok, 1 some devices failed, 2 usage error, 3 auth or API error.",
+    )
+    parser.add_argument("--base-url", help="API root, e.g. http://127.0.0.1:8080/api")
+    parser.add_argument(
+        "--environment",
+        choices=[e.value for e in Environment],
+        help="ThingSpace environment (default: production, or VERIZON_ENVIRONMENT)",
+    )
+    parser.add_argument("--api", choices=("v2", "v3"), default="v3", help="API version (v3)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    status = commands.add_parser("status", help="list every licensed device of an account")
+    status.add_argument("account")
+    status.add_argument("--format", choices=("table", "json", "csv"), default="table")
+
+    for name, verb in (("assign", "assign licenses to"), ("remove", "remove licenses from")):
+        command = commands.add_parser(name, help=f"{verb} devices")
+        command.add_argument("account")
+        add_device_sources(command)
+
+    candidates = commands.add_parser("candidates", help="the V2 license cancellation candidates")
+    actions = candidates.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions.add_parser("list", help="list the candidates").add_argument("account")
+    add = actions.add_parser("add", help="add devices to the candidates")
+    add.add_argument("account")
+    add.add_argument("--replace", action="store_true", help="replace the list instead")
+    add_device_sources(add)
+    actions.add_parser("clear", help="delete the candidate list").add_argument("account")
+
+    commands.add_parser(
+        "simulator", help="serve the ThingSpace simulator (see --help)", add_help=False
+    )
+    commands.add_parser("demo", help="run a whole license workflow against a local simulator")
+    return parser
+
+
+def add_device_sources(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "devices", nargs="*", metavar="DEVICE_ID", help="device ids; '-' reads stdin"
+    )
+    command.add_argument(
+        "--file", "-f", help="read device ids from a file (one per line or comma-separated)"
+    )
+
+
+def read_device_ids(args: argparse.Namespace, stdin: TextIO) -> list[str]:
+    ids: list[str] = []
+    for value in args.devices:
+        ids.extend(_split(stdin.read()) if value == "-" else _split(value))
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as handle:
+                ids.extend(_split(handle.read()))
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror}") from exc
+    if not ids:
+        raise UsageError("no device ids given (arguments, --file FILE, or '-' for stdin)")
+    return ids
+
+
+def _split(text: str) -> Iterator[str]:
+    for line in text.splitlines():
+        for part in line.split(","):
+            if part.strip():
+                yield part.strip()
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def run_status(client: VerizonClient, args: argparse.Namespace, out: TextIO) -> int:
+    rows: list[Any] = []
+    summary: Any = None
+    for page in iter_status_pages(client, args.api, args.account):
+        summary = page
+        rows.extend(page.device_list or [])
+    total = getattr(summary, "total_licenses", None) or getattr(summary, "total_license", None)
+    if args.format == "json":
+        document = {
+            "accountName": getattr(summary, "account_name", args.account),
+            "totalLicenses": total,
+            "assignedLicenses": getattr(summary, "assigned_licenses", None),
+            "deviceList": [d.to_dictionary() for d in rows],
+        }
+        json.dump(document, out, indent=2)
+        out.write("\n")
+    elif args.format == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["deviceId", "assignmentTime"])
+        writer.writerows([d.device_id, d.assignment_time_raw] for d in rows)
+    else:
+        print_table(out, ["DEVICE ID", "ASSIGNED AT"], [_device_row(d) for d in rows])
+        assigned = getattr(summary, "assigned_licenses", None)
+        out.write(f"{len(rows)} devices listed; {assigned} of {total} licenses assigned\n")
+    return EXIT_OK
+
+
+def iter_status_pages(client: VerizonClient, api: str, account: str) -> Iterator[Any]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if api == "v2":
+            yield from client.software_management_licenses_v2.iter_account_licenses(
+                account, pages=True
+            )
+        else:
+            yield from client.software_management_licenses_v3.iter_account_licenses(
+                account, pages=True
+            )
+
+
+def _device_row(device: Any) -> list[str]:
+    moment = device.assignment_time
+    when = moment.isoformat(sep=" ") if moment is not None else device.assignment_time_raw or ""
+    return [device.device_id or "", when]
+
+
+def run_assign_or_remove(
+    client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO
+) -> int:
+    ids = read_device_ids(args, stdin)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if args.api == "v2":
+            controller: Any = client.software_management_licenses_v2
+            body: Any = V2LicenseIMEI(device_list=ids)
+        else:
+            controller = client.software_management_licenses_v3
+            body = V3LicenseIMEI(device_list=ids)
+        method = (
+            controller.assign_licenses_to_devices
+            if args.command == "assign"
+            else controller.remove_licenses_from_devices
+        )
+        result = method(args.account, body)
+    outcomes = [
+        [d.device_id or "", d.status or "", d.result_reason or ""] for d in result.device_list or []
+    ]
+    print_table(out, ["DEVICE ID", "STATUS", "REASON"], outcomes)
+    failed = [row for row in outcomes if row[1] not in SUCCESS_STATUSES]
+    used = result.lic_used_count
+    out.write(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed; {used} in use\n")
+    return EXIT_DEVICES_FAILED if failed else EXIT_OK
+
+
+def run_candidates(
+    client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO
+) -> int:
+    v2 = client.software_management_licenses_v2
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if args.action == "list":
+            count = 0
+            for device_id in v2.iter_licenses_to_remove(args.account):
+                out.write(f"{device_id}\n")
+                count += 1
+            out.write(f"{count} cancellation candidates\n")
+        elif args.action == "add":
+            ids = read_device_ids(args, stdin)
+            request = V2ListOfLicensesToRemoveRequest(
+                device_list=ids, mtype="replace" if args.replace else "append", count=len(ids)
+            )
+            result = v2.create_list_of_licenses_to_remove(args.account, request)
+            out.write(f"{result.count} cancellation candidates\n")
+        else:
+            v2.delete_licenses_removal_candidates(args.account)
+            out.write("cancellation candidates cleared\n")
+    return EXIT_OK
+
+
+def run_demo(out: TextIO) -> int:
+    from verizon_sdk.demo import run_demo as demo
+
+    return demo(out)
+
+
+def print_table(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+    rows = list(rows)
+    widths = [max([len(header[i]), *(len(r[i]) for r in rows)]) for i in range(len(header))]
+    for row in [header, *rows]:
+        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        out.write("\n")
+
+
+# -- entry point ----------------------------------------------------------------------------
+
+
+def make_client(args: argparse.Namespace) -> VerizonClient:
+    overrides: dict[str, Any] = {}
+    if args.base_url:
+        overrides["base_url"] = args.base_url
+    if args.environment:
+        overrides["environment"] = args.environment
+    return VerizonClient.from_environment(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["simulator"]:
+        from verizon_sdk.simulator._cli import main as simulator_main
+
+        return simulator_main(arguments[1:], prog="verizon-licenses simulator")
+    parser = build_parser()
+    args = parser.parse_args(arguments)
+    out, err = sys.stdout, sys.stderr
+    try:
+        if args.command == "demo":
+            return run_demo(out)
+        with make_client(args) as client:
+            if args.command == "status":
+                return run_status(client, args, out)
+            if args.command == "candidates":
+                return run_candidates(client, args, out, sys.stdin)
+            return run_assign_or_remove(client, args, out, sys.stdin)
+    except (UsageError, ValidationError, ConfigurationError) as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_USAGE
+    except APIException as exc:
+        err.write(f"error: {exc}\n")
+        return EXIT_API
+    except KeyboardInterrupt:
+        err.write("interrupted\n")
+        return EXIT_INTERRUPTED
