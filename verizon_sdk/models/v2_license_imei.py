@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from verizon_sdk.models._base import Model, scalar, str_list
+
+
+class V2LicenseIMEI(Model):
+    """Request body of the V2 assign and remove calls; `device_list` is required by the API."""
+
+    device_list: list[str] | None = str_list("deviceList", default=None)
+    account_name: str | None = scalar("accountName", default=None)

@@ -1,0 +1,11 @@
+from __future__ import annotations
+
+from verizon_sdk.models._base import Model, scalar, str_list
+
+
+class V2ListOfLicensesToRemoveRequest(Model):
+    """`mtype` is the wire field ``type``, e.g. "append"."""
+
+    device_list: list[str] | None = str_list("deviceList", default=None)
+    mtype: str | None = scalar("type", default=None)
+    count: int | None = scalar("count", default=None)

@@ -1,0 +1,8 @@
+from __future__ import annotations
+
+from verizon_sdk.models._base import Model, scalar, str_list
+
+
+class V2ListOfLicensesToRemoveResult(Model):
+    count: int | None = scalar("count", default=None)
+    device_list: list[str] | None = str_list("deviceList", default=None)

@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from verizon_sdk.models._base import Model, str_list
+
+
+class V3LicenseIMEI(Model):
+    """Request body of the V3 assign and remove calls; `device_list` is required by the API."""
+
+    device_list: list[str] | None = str_list("deviceList", default=None)
