@@ -1,9 +1,14 @@
 from __future__ import annotations
 
-from verizon_sdk import endpoints
+import warnings
+from collections.abc import Iterator
+from typing import Any, Literal, overload
+
+from verizon_sdk import endpoints, pagination
 from verizon_sdk.controllers.base_controller import BaseController
 from verizon_sdk.models import (
     FotaV2SuccessResult,
+    V2LicenseDevice,
     V2LicenseIMEI,
     V2LicensesAssignedRemovedResult,
     V2LicenseSummary,
@@ -11,6 +16,7 @@ from verizon_sdk.models import (
     V2ListOfLicensesToRemoveRequest,
     V2ListOfLicensesToRemoveResult,
 )
+from verizon_sdk.validation import check_account
 
 
 class SoftwareManagementLicensesV2Controller(BaseController):
@@ -57,3 +63,47 @@ class SoftwareManagementLicensesV2Controller(BaseController):
     def delete_licenses_removal_candidates(self, account: str) -> FotaV2SuccessResult:
         """Delete the list of license cancellation candidates (deprecated)."""
         return self._call(endpoints.V2_DELETE_LICENSES_REMOVAL_CANDIDATES, account=account)
+
+    @overload
+    def iter_account_licenses(
+        self, account: str, *, pages: Literal[False] = False
+    ) -> Iterator[V2LicenseDevice]: ...
+    @overload
+    def iter_account_licenses(
+        self, account: str, *, pages: Literal[True]
+    ) -> Iterator[V2LicenseSummary]: ...
+    def iter_account_licenses(self, account: str, *, pages: bool = False) -> Iterator[Any]:
+        """Every licensed device of the account, across pages; ``pages=True`` yields the pages."""
+        check_account("account", account)
+        fetch = pagination.page_fetcher(
+            self._pipeline,
+            endpoints.V2_GET_ACCOUNT_LICENSE_STATUS,
+            "last_seen_device_id",
+            account=account,
+        )
+        walk = pagination.iter_cursor_pages(fetch, what="V2 license status")
+        return walk if pages else pagination.iter_items(walk)
+
+    @overload
+    def iter_licenses_to_remove(
+        self, account: str, *, pages: Literal[False] = False
+    ) -> Iterator[str]: ...
+    @overload
+    def iter_licenses_to_remove(
+        self, account: str, *, pages: Literal[True]
+    ) -> Iterator[V2ListOfLicensesToRemove]: ...
+    def iter_licenses_to_remove(self, account: str, *, pages: bool = False) -> Iterator[Any]:
+        """Every license cancellation candidate (device id), across ``startIndex`` pages.
+
+        Deprecated like :meth:`list_licenses_to_remove`: it warns once, here, not per page.
+        """
+        check_account("account", account)
+        endpoint = endpoints.V2_LIST_LICENSES_TO_REMOVE
+        warnings.warn(
+            f"{type(self).__name__}.iter_licenses_to_remove is deprecated; {endpoint.deprecated}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        fetch = pagination.page_fetcher(self._pipeline, endpoint, "start_index", account=account)
+        walk = pagination.iter_index_pages(fetch, what="V2 license removal candidates")
+        return walk if pages else pagination.iter_items(walk)

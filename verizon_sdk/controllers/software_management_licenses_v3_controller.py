@@ -1,8 +1,17 @@
 from __future__ import annotations
 
-from verizon_sdk import endpoints
+from collections.abc import Iterator
+from typing import Any, Literal, overload
+
+from verizon_sdk import endpoints, pagination
 from verizon_sdk.controllers.base_controller import BaseController
-from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI, V3LicenseSummary
+from verizon_sdk.models import (
+    V3LicenseAssignedRemovedResult,
+    V3LicenseDevice,
+    V3LicenseIMEI,
+    V3LicenseSummary,
+)
+from verizon_sdk.validation import check_account
 
 
 class SoftwareManagementLicensesV3Controller(BaseController):
@@ -29,3 +38,24 @@ class SoftwareManagementLicensesV3Controller(BaseController):
     ) -> V3LicenseAssignedRemovedResult:
         """Remove licenses from the devices in ``body``; each device gets its own outcome."""
         return self._call(endpoints.V3_REMOVE_LICENSES_FROM_DEVICES, acc=acc, body=body)
+
+    @overload
+    def iter_account_licenses(
+        self, acc: str, *, pages: Literal[False] = False
+    ) -> Iterator[V3LicenseDevice]: ...
+    @overload
+    def iter_account_licenses(
+        self, acc: str, *, pages: Literal[True]
+    ) -> Iterator[V3LicenseSummary]: ...
+    def iter_account_licenses(self, acc: str, *, pages: bool = False) -> Iterator[Any]:
+        """Every licensed device of the account, across pages; ``pages=True`` yields the pages.
+
+        See :mod:`verizon_sdk.pagination`: one page in memory, a PaginationError on a
+        misbehaving server.
+        """
+        check_account("acc", acc)
+        fetch = pagination.page_fetcher(
+            self._pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
+        )
+        walk = pagination.iter_cursor_pages(fetch, what="V3 license status")
+        return walk if pages else pagination.iter_items(walk)

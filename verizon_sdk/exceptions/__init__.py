@@ -7,6 +7,7 @@ The tree::
     │   ├── APIConnectionError          no HTTP response: refused, reset, dropped, DNS, TLS
     │   │   └── APITimeoutError         connect or read timeout
     │   ├── UnexpectedResponseError     2xx whose body is not the JSON object expected
+    │   │   └── PaginationError         pages that do not add up (a cycle, no cursor ...)
     │   ├── APIStatusError              any non-2xx response (response_code, body, headers)
     │   │   ├── FotaV2ResultException   400 from a Software Management V2 endpoint
     │   │   ├── FotaV3ResultException   400 from a Software Management V3 endpoint
@@ -55,6 +56,7 @@ from verizon_sdk.exceptions.api_exception import (
 from verizon_sdk.exceptions.fota_v2_result_exception import FotaV2ResultException
 from verizon_sdk.exceptions.fota_v3_result_exception import FotaV3ResultException
 from verizon_sdk.exceptions.validation import ConfigurationError, InvalidTypeError, ValidationError
+from verizon_sdk.pagination import PaginationError  # defined beside the iterators
 
 __all__ = [
     "STATUS_ERRORS",
@@ -69,6 +71,7 @@ __all__ = [
     "InvalidTypeError",
     "LoginRefusedError",
     "NotFoundError",
+    "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",

@@ -1,0 +1,238 @@
+"""Iterators over the paged listings: every device, one page in memory at a time.
+
+Two paging schemes exist:
+
+- **cursor** (V2 and V3 license status): ask with ``lastSeenDeviceId`` (left out at first,
+  which the service reads as "0") and, while the page says ``hasMoreData``, ask again with
+  the ``lastSeenDeviceId`` it returned. :func:`iter_cursor_pages`.
+- **index** (V2 removal candidates): ask with ``startIndex`` (left out at first: index 0) and
+  move on by the number of ids received. :func:`iter_index_pages`.
+
+The controllers expose them as ``iter_account_licenses(acc)`` (V3 and V2) and
+``iter_licenses_to_remove(account)`` (V2); ``pages=True`` yields the page models themselves,
+with their summary counts, instead of the items.
+
+Memory: the iterators are generators that hold one page. They drop their reference to a page
+before asking for the next one, so a page the caller did not keep can be collected.
+
+A misbehaving server gets a :class:`PaginationError`, never an endless loop. Each page is
+checked *before* any of its items is yielded, so an inconsistent page yields nothing:
+
+- ``hasMoreData`` true with an empty page, or with no ``lastSeenDeviceId``;
+- ``hasMoreData`` that is neither a boolean nor absent (absent means "no more");
+- a ``lastSeenDeviceId`` already followed (a cycle), or one that goes backwards;
+- a page whose first device is not after the cursor it was asked with (repeated devices).
+
+"Backwards" follows IMEI order, but only where the order is unambiguous: two all-digit ids
+count as out of order only when they are out of order both as numbers and as strings. With
+equal lengths the two orders agree; with unequal lengths (``"9"`` and ``"10"``) they disagree,
+and only the repeated-cursor check applies. Ids with other characters are never
+order-checked. Every cursor followed is remembered (one string per page), so a cycle is
+always caught.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from verizon_sdk.exceptions.api_exception import UnexpectedResponseError
+
+if TYPE_CHECKING:
+    from verizon_sdk.endpoints import Endpoint
+    from verizon_sdk.pipeline import Pipeline
+
+#: The cursor the service assumes when ``lastSeenDeviceId`` is left out.
+START_CURSOR = "0"
+
+ItemT_co = TypeVar("ItemT_co", covariant=True)
+
+
+class CursorPage(Protocol[ItemT_co]):
+    """A license-status page: ``V3LicenseSummary`` or ``V2LicenseSummary``."""
+
+    @property
+    def has_more_data(self) -> bool | None: ...
+    @property
+    def last_seen_device_id(self) -> str | None: ...
+    @property
+    def device_list(self) -> Sequence[ItemT_co] | None: ...
+
+
+class IndexPage(Protocol[ItemT_co]):
+    """A removal-candidate page: ``V2ListOfLicensesToRemove``."""
+
+    @property
+    def has_more_data(self) -> bool | None: ...
+    @property
+    def device_list(self) -> Sequence[ItemT_co] | None: ...
+
+
+ItemT = TypeVar("ItemT")
+PageT = TypeVar("PageT")
+CursorPageT = TypeVar("CursorPageT", bound=CursorPage[Any])
+IndexPageT = TypeVar("IndexPageT", bound=IndexPage[Any])
+
+
+class PaginationError(UnexpectedResponseError):
+    """The service's pages do not add up, so iteration stopped instead of looping.
+
+    ``page_number`` is the 1-based number of the offending page; ``cursor`` is the
+    ``lastSeenDeviceId`` (or ``startIndex``) it was requested with (None for the first page).
+    """
+
+    def __init__(self, reason: str, *, page_number: int, cursor: str | None) -> None:
+        super().__init__(reason)
+        self.page_number = page_number
+        self.cursor = cursor
+
+
+def definitely_not_after(candidate: str, cursor: str) -> bool:
+    """Whether ``candidate`` is at or before ``cursor`` in every plausible IMEI order.
+
+    Both must be all digits; then they are compared as numbers *and* as strings, and only
+    agreement counts. Anything else is never out of order.
+    """
+    if not (candidate.isdigit() and cursor.isdigit() and candidate.isascii() and cursor.isascii()):
+        return False
+    return int(candidate) <= int(cursor) and candidate <= cursor
+
+
+def _more(page: Any, what: str, number: int, cursor: str | None) -> bool:
+    more = page.has_more_data
+    if more is None or isinstance(more, bool):
+        return bool(more)
+    raise PaginationError(
+        f"{what} page {number}: hasMoreData is {more!r}, not a boolean",
+        page_number=number,
+        cursor=cursor,
+    )
+
+
+def _cursor_page_problem(
+    items: Sequence[Any],
+    more: bool,
+    cursor: Any,
+    after: str | None,
+    followed: set[str],
+    device_id: Callable[[Any], Any],
+) -> str | None:
+    """What is wrong with a page asked for after ``after`` (None: the first page), if anything."""
+    first = device_id(items[0]) if items else None
+    if isinstance(first, str) and after is not None and definitely_not_after(first, after):
+        return f"the first device {first!r} is not after the cursor (repeated devices)"
+    if not more:
+        return None
+    if not items:
+        return "hasMoreData is true but the page has no devices"
+    if cursor is None or cursor == "":
+        return "hasMoreData is true but lastSeenDeviceId is missing"
+    if not isinstance(cursor, str):
+        return f"lastSeenDeviceId {cursor!r} is not a string"
+    if cursor in followed:
+        return f"lastSeenDeviceId {cursor!r} repeats a cursor already followed"
+    if definitely_not_after(cursor, after or START_CURSOR):
+        return f"lastSeenDeviceId {cursor!r} goes backwards"
+    return None
+
+
+def _device_id(item: Any) -> Any:
+    return getattr(item, "device_id", None)
+
+
+def iter_cursor_pages(
+    fetch: Callable[[str | None], CursorPageT],
+    *,
+    what: str = "license status",
+    device_id: Callable[[Any], Any] = _device_id,
+) -> Iterator[CursorPageT]:
+    """Every page, following ``lastSeenDeviceId`` while ``hasMoreData``.
+
+    ``fetch(cursor)`` returns one page; the first call gets ``None``. ``what`` names the
+    listing in error messages; ``device_id(item)`` reads an item's id for the order check.
+    """
+    requested: str | None = None  # what the page was asked with (None: the first page)
+    followed: set[str] = {START_CURSOR}
+    number = 0
+    while True:
+        number += 1
+        # The page lives only in ``held``: ``yield held.pop()`` hands it over and keeps no
+        # reference, where ``yield page`` would keep it in this suspended frame while the
+        # caller works, and until it is replaced by the next page.
+        held = [fetch(requested)]
+        page = held[0]
+        more = _more(page, what, number, requested)
+        cursor = page.last_seen_device_id
+        problem = _cursor_page_problem(
+            page.device_list or (), more, cursor, requested, followed, device_id
+        )
+        if problem is not None:
+            after = START_CURSOR if requested is None else requested
+            raise PaginationError(
+                f"{what} page {number} (after lastSeenDeviceId {after!r}): {problem}; "
+                "stopping instead of looping",
+                page_number=number,
+                cursor=requested,
+            )
+        del page
+        yield held.pop()
+        if not more:
+            return
+        requested = str(cursor)  # checked above: a new, non-empty string
+        followed.add(requested)
+
+
+def iter_index_pages(
+    fetch: Callable[[str | None], IndexPageT], *, what: str = "license removal candidates"
+) -> Iterator[IndexPageT]:
+    """Every page, moving ``startIndex`` on by the ids received while ``hasMoreData``.
+
+    ``fetch(start_index)`` returns one page; the first call gets ``None`` (index 0).
+    """
+    requested: str | None = None
+    offset = 0
+    number = 0
+    while True:
+        number += 1
+        held = [fetch(requested)]  # see iter_cursor_pages
+        page = held[0]
+        more = _more(page, what, number, requested)
+        received = len(page.device_list or ())
+        if more and not received:
+            raise PaginationError(
+                f"{what} page {number} (startIndex {offset}): hasMoreData is true but the page "
+                "has no devices; stopping instead of looping",
+                page_number=number,
+                cursor=requested,
+            )
+        del page
+        yield held.pop()
+        if not more:
+            return
+        offset += received
+        requested = str(offset)
+
+
+def iter_items(pages: Iterator[CursorPage[ItemT]] | Iterator[IndexPage[ItemT]]) -> Iterator[ItemT]:
+    """The items of ``pages``, in order, keeping no page alive once its items are handed out."""
+    for page in pages:
+        items = page.device_list or ()
+        del page
+        yield from items
+        del items
+
+
+def page_fetcher(
+    pipeline: Pipeline, endpoint: Endpoint[PageT], cursor_parameter: str, **arguments: Any
+) -> Callable[[str | None], PageT]:
+    """``fetch(cursor)`` for the iterators: one call of ``endpoint``, its model returned.
+
+    It goes straight to the pipeline, so it neither warns (a deprecated listing warns once,
+    when its iterator is created) nor returns raw responses in a ``with_raw_response`` view.
+    """
+
+    def fetch(cursor: str | None) -> PageT:
+        page: PageT = pipeline.execute(endpoint, {**arguments, cursor_parameter: cursor}).body
+        return page
+
+    return fetch
