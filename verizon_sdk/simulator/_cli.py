@@ -1,0 +1,126 @@
+"""``python -m verizon_sdk.simulator`` (also ``verizon-licenses simulator``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from verizon_sdk.simulator._server import Simulator
+from verizon_sdk.simulator._state import DEFAULT_M2M_TOKEN, SimulatorOptions
+
+SEED_BASE = 990000000000000  # --seed ACCOUNT:POOL:N assigns SEED_BASE .. SEED_BASE + N - 1
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, colon, secret = text.partition(":")
+    if not (colon and name and secret):
+        raise argparse.ArgumentTypeError(f"expected NAME:SECRET, got {text!r}")
+    return name, secret
+
+
+def _seed(text: str) -> tuple[str, int | None, int]:
+    account, *rest = text.split(":")
+    if len(rest) > 2 or not all(part.isdigit() for part in rest):
+        raise argparse.ArgumentTypeError(f"expected ACCOUNT[:POOL[:ASSIGNED]], got {text!r}")
+    numbers = [int(part) for part in rest]
+    pool = numbers[0] if numbers else None
+    return account, pool, numbers[1] if len(numbers) == 2 else 0
+
+
+def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog or "python -m verizon_sdk.simulator",
+        description="Serve a simulated ThingSpace Software Management Licenses API (FOTA V2/V3,"
+        " OAuth and M2M session login) until Ctrl-C or SIGTERM. Prints the API root. Repeatable"
+        " options (--client, --login, --m2m-token, --unknown-device, --seed) add to a list;"
+        " without --client or --login any non-empty credentials are accepted.",
+    )
+    add = parser.add_argument
+    d = SimulatorOptions()
+    add("--host", default=d.host, help=f"address to bind (default {d.host})")
+    add("--port", type=int, default=d.port, help="port to bind (default 0: a free port)")
+    add("--pool", type=int, default=d.pool_size, help=f"licenses per new account ({d.pool_size})")
+    add("--max-page-size", type=int, default=d.max_page_size, help="devices per page")
+    add("--token-lifetime", type=float, default=d.token_lifetime, help="access token seconds")
+    add("--session-lifetime", type=float, default=d.session_lifetime, help="session idle seconds")
+    add("--latency", type=float, default=d.latency, help="seconds added before every answer")
+    many: dict[str, Any] = {"action": "append", "default": []}
+    add("--client", type=_pair, metavar="ID:SECRET", **many, help="accepted OAuth client")
+    add("--login", type=_pair, metavar="USER:PASSWORD", **many, help="accepted session login")
+    add("--m2m-token", metavar="TOKEN", **many, help=f"static token ({DEFAULT_M2M_TOKEN})")
+    add("--unknown-device", metavar="IMEI", **many, help="a device the service does not know")
+    add("--strict-accounts", action="store_true", help="unknown accounts are inactive (400)")
+    add("--invalid-device-format-error", action="store_true", help="400 on a non-IMEI id")
+    add("--lockout-after", type=int, default=d.lockout_after, help="refusals that lock a user")
+    add(
+        "--seed",
+        type=_seed,
+        metavar="ACCOUNT[:POOL[:ASSIGNED]]",
+        **many,
+        help=f"create an account with ASSIGNED devices from {SEED_BASE} up",
+    )
+    add("--no-control-routes", action="store_true", help="disable /api/_sim/...")
+    add("-v", "--verbose", action="store_true", help="log every request to stderr")
+    return parser
+
+
+def simulator_from_args(args: argparse.Namespace) -> Simulator:
+    """A (not yet started) simulator configured from parsed arguments."""
+    simulator = Simulator(
+        host=args.host,
+        port=args.port,
+        pool_size=args.pool,
+        max_page_size=args.max_page_size,
+        token_lifetime=args.token_lifetime,
+        session_lifetime=args.session_lifetime,
+        latency=args.latency,
+        client_credentials=dict(args.client) if args.client else None,
+        logins=dict(args.login) if args.login else None,
+        m2m_tokens=args.m2m_token or (DEFAULT_M2M_TOKEN,),
+        strict_accounts=args.strict_accounts,
+        unknown_devices=args.unknown_device,
+        invalid_device_format_error=args.invalid_device_format_error,
+        lockout_after=args.lockout_after,
+        control_routes=not args.no_control_routes,
+        verbose=args.verbose,
+    )
+    for account, pool, count in args.seed:
+        simulator.seed(account, pool=pool, assigned=range(SEED_BASE, SEED_BASE + count))
+    return simulator
+
+
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
+    """Run the simulator until Ctrl-C or SIGTERM; print its API root first. Returns 0."""
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    try:
+        simulator = simulator_from_args(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, on_signal)
+    try:
+        try:
+            simulator.start()
+        except OSError as exc:
+            print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+        print(simulator.url, flush=True)
+        while not stop.wait(0.5):  # the handlers above set it on Ctrl-C or SIGTERM
+            pass
+        return 0
+    finally:
+        simulator.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
