@@ -7,13 +7,16 @@ a stale or absent token is never sent.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
+import urllib3
 from apimatic_core_interfaces.types.authentication import Authentication
 
 from verizon_sdk.credentials import (
@@ -21,13 +24,9 @@ from verizon_sdk.credentials import (
     ThingspaceOauthCredentials,
     VZM2mTokenCredentials,
 )
-from verizon_sdk.exceptions import (
-    APIConnectionError,
-    APITimeoutError,
-    LoginRefusedError,
-    TokenRequestError,
-)
+from verizon_sdk.exceptions import LoginRefusedError, TokenRequestError
 from verizon_sdk.redaction import Redactor
+from verizon_sdk.transport import transport_error
 
 logger = logging.getLogger("verizon_sdk")
 
@@ -56,10 +55,49 @@ def post(
     """POST through the shared session, turning transport failures into SDK errors."""
     try:
         return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.Timeout as exc:
-        raise APITimeoutError(f"{what} timed out: {type(exc).__name__}") from exc
-    except requests.RequestException as exc:
-        raise APIConnectionError(f"{what} failed: {type(exc).__name__}") from exc
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        raise transport_error(what, "POST", exc) from exc
+
+
+def _json_text(text: str | None) -> Any:
+    """``json.loads`` (never jsonpickle or YAML); None when the text is not JSON."""
+    try:
+        return json.loads(text) if text else None
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None
+
+
+def rejected_credentials(body: str | None) -> frozenset[str]:
+    """Which credential a 401 body blames: ``{OAUTH_AUTH}``, ``{M2M_AUTH}``, or none.
+
+    The error code and message fields of a JSON body are searched for words that
+    name one credential only (``AccessToken.Expired``, ``Bearer``, ``invalid_token``;
+    ``SessionToken.Expired``, ``VZ-M2M-Token``). A body that names both, neither, or
+    is not JSON blames nothing: the caller then renews every credential.
+    """
+    data = _json_text(body)
+    if not isinstance(data, dict):
+        return frozenset()
+    said = " ".join(
+        value for key in _ERROR_FIELDS if isinstance(value := data.get(key), str)
+    ).lower()
+    blamed = {name for name, words in _BLAME_WORDS.items() if any(w in said for w in words)}
+    return frozenset(blamed) if len(blamed) == 1 else frozenset()
+
+
+_ERROR_FIELDS = ("errorCode", "errorMessage", "error", "error_description", "code", "message")
+_BLAME_WORDS = {
+    OAUTH_AUTH: ("accesstoken", "access token", "access_token", "bearer", "oauth"),
+    M2M_AUTH: ("sessiontoken", "session token", "session", "m2m"),
+}
+
+
+def _bearer_rejected(response: requests.Response) -> bool:
+    """Whether a 401 names the Bearer token (RFC 6750 ``invalid_token``, or the body)."""
+    challenge = response.headers.get("WWW-Authenticate", "").lower()
+    if challenge.startswith("bearer") and "invalid_token" in challenge:
+        return True
+    return rejected_credentials(response.text) == {OAUTH_AUTH}
 
 
 class OAuthTokenProvider:
@@ -83,17 +121,18 @@ class OAuthTokenProvider:
         self._skew = refresh_skew
         self._clock = clock
         self._lock = threading.Lock()
-        self._token: str | None = None
-        self._expires_at = 0.0
+        # (token, expiry on self._clock), replaced as one value so readers never mix two tokens
+        self._cached: tuple[str, float] | None = None
         self.fetch_count = 0
 
     def _fresh(self) -> str | None:
-        token = self._token
-        if token is not None and self._clock() < self._expires_at - self._skew:
-            return token
+        cached = self._cached
+        if cached is not None and self._clock() < cached[1] - self._skew:
+            return cached[0]
         return None
 
     def token(self) -> str:
+        """The cached token, or a new one when it is absent or within the skew of expiry."""
         token = self._fresh()
         if token is not None:
             return token
@@ -106,8 +145,8 @@ class OAuthTokenProvider:
     def invalidate(self, rejected: str | None = None) -> None:
         """Drop the cached token, unless another thread already replaced ``rejected``."""
         with self._lock:
-            if rejected is None or rejected == self._token:
-                self._token = None
+            if self._cached is not None and rejected in (None, self._cached[0]):
+                self._cached = None
 
     def _fetch(self) -> str:
         data = {"grant_type": "client_credentials"}
@@ -134,30 +173,36 @@ class OAuthTokenProvider:
         token = body.get("access_token") if body is not None else None
         if not isinstance(token, str) or not token:
             raise TokenRequestError("OAuth token response has no access_token", raw)
-        lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME) if body else None
-        if isinstance(lifetime, bool) or not isinstance(lifetime, (int, float, str)):
-            lifetime = DEFAULT_TOKEN_LIFETIME
-        try:
-            seconds = float(lifetime)
-        except ValueError:
-            seconds = DEFAULT_TOKEN_LIFETIME
+        seconds = _lifetime(body.get("expires_in") if body is not None else None)
         self._redactor.add(token)
-        self._token = token
-        self._expires_at = started + seconds
+        self._cached = (token, started + seconds)
         logger.debug("OAuth token obtained, expires in %.0f s", seconds)
         return token
 
 
+def _lifetime(value: Any) -> float:
+    """``expires_in`` in seconds; absent, unparseable, negative or infinite: one hour."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return DEFAULT_TOKEN_LIFETIME
+    try:
+        seconds = float(value)
+    except (ValueError, OverflowError):
+        return DEFAULT_TOKEN_LIFETIME
+    return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_TOKEN_LIFETIME
+
+
 def _json_object(response: requests.Response) -> Mapping[str, Any] | None:
     try:
-        body = response.json()
-    except ValueError:
+        body = response.json()  # json (or simplejson): never jsonpickle, never YAML
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return body if isinstance(body, dict) else None
 
 
 class StaticM2MToken:
     """A ``VZ-M2M-Token`` given by the caller."""
+
+    renewable = False
 
     def __init__(self, credentials: VZM2mTokenCredentials) -> None:
         self._token = credentials.vz_m2m_token
@@ -175,6 +220,8 @@ class M2MSessionProvider:
     A refused login is remembered: every later call raises the same
     :class:`LoginRefusedError` at once, so no loop can lock the account.
     """
+
+    renewable = True
 
     def __init__(
         self,
@@ -194,6 +241,7 @@ class M2MSessionProvider:
         self._lock = threading.Lock()
         self._token: str | None = None
         self._refused: LoginRefusedError | None = None
+        self._last_bearer: str | None = None
         self.login_count = 0
 
     def token(self) -> str:
@@ -202,7 +250,8 @@ class M2MSessionProvider:
             return token
         with self._lock:
             if self._refused is not None:
-                raise self._refused
+                # the same error each time; a fresh traceback so repeats do not pile up frames
+                raise self._refused.with_traceback(None)
             if self._token is None:
                 self._token = self._login()
             return self._token
@@ -213,19 +262,13 @@ class M2MSessionProvider:
                 self._token = None
 
     def _login(self) -> str:
-        self.login_count += 1
-        logger.debug("Logging in to the M2M session endpoint %s", self._login_url)
-        response = post(
-            self._session,
-            self._login_url,
-            self._timeout,
-            "M2M session login",
-            json={"username": self._credentials.username, "password": self._credentials.password},
-            headers={
-                "Accept": "application/json",
-                "Authorization": f"Bearer {self._oauth.token()}",
-            },
-        )
+        response = self._post_login()
+        if response.status_code == 401 and _bearer_rejected(response):
+            # The OAuth token was rejected before the credentials were looked at: this
+            # was not a refused login. Log in once more with a new OAuth token.
+            logger.debug("M2M session login: OAuth token rejected; fetching a new one")
+            self._oauth.invalidate(self._last_bearer)
+            response = self._post_login()
         raw = _RawResponse(response, self._redactor)
         if response.status_code in (400, 401, 403):
             self._refused = LoginRefusedError(
@@ -244,6 +287,19 @@ class M2MSessionProvider:
             raise TokenRequestError("M2M session login response has no sessionToken", raw)
         self._redactor.add(token)
         return token
+
+    def _post_login(self) -> requests.Response:
+        bearer = self._last_bearer = self._oauth.token()
+        self.login_count += 1
+        logger.debug("Logging in to the M2M session endpoint %s", self._login_url)
+        return post(
+            self._session,
+            self._login_url,
+            self._timeout,
+            "M2M session login",
+            json={"username": self._credentials.username, "password": self._credentials.password},
+            headers={"Accept": "application/json", "Authorization": f"Bearer {bearer}"},
+        )
 
 
 M2MTokenSource = StaticM2MToken | M2MSessionProvider

@@ -197,6 +197,24 @@ class Configuration:
     def server_url(self, server: Server) -> str:
         return self.api_root + SERVER_SUFFIXES[server]
 
+    def time_budget(self) -> float:
+        """Worst-case seconds one HTTP exchange (all its retries) takes against a stalled server.
+
+        ``(max_retries + 1) * (connect + read)`` plus, before retry ``n``, the longer of
+        the backoff cap ``min(backoff_max, backoff_factor * 2**(n-1))`` and
+        ``max_retry_after``. A call is at most a few exchanges (API request, replays
+        after a 401, token fetch, login): ``doc/reliability.md`` counts them.
+        """
+
+        def wait(n: int) -> float:
+            cap = min(self.backoff_max, self.backoff_factor * 2.0 ** min(n - 1, 1000))
+            return max(cap, self.max_retry_after)
+
+        head = min(self.max_retries, 1000)  # past that every wait is the same
+        waits = sum(wait(n) for n in range(1, head + 1)) + (self.max_retries - head) * wait(head)
+        timeout = self.timeout
+        return (self.max_retries + 1) * (timeout.connect + timeout.read) + waits
+
     def clone_with(self, **changes: Any) -> Configuration:
         """A copy with ``changes`` applied; 0, False and empty values are kept."""
         known = {f.name for f in fields(self)}

@@ -43,21 +43,19 @@ from verizon_sdk.auth import (
     M2MTokenAuth,
     OAuthTokenProvider,
     StaticM2MToken,
+    rejected_credentials,
 )
 from verizon_sdk.configuration import Configuration, Server
 from verizon_sdk.endpoints import Endpoint
 from verizon_sdk.exceptions import (
     STATUS_ERRORS,
-    APIConnectionError,
     APIException,
-    APITimeoutError,
     AuthenticationError,
-    LoginRefusedError,
     TokenRequestError,
     UnexpectedResponseError,
 )
 from verizon_sdk.redaction import Redactor
-from verizon_sdk.transport import SdkHttpClient, build_session
+from verizon_sdk.transport import SdkHttpClient, build_session, token_url, transport_error
 from verizon_sdk.validation import check_account, check_body, check_query
 
 logger = logging.getLogger("verizon_sdk")
@@ -122,7 +120,7 @@ def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
         raise UnexpectedResponseError("empty body where a JSON object was expected", response)
     try:
         data = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UnexpectedResponseError(f"body is not valid JSON: {exc}", response) from exc
     if not isinstance(data, dict):
         raise UnexpectedResponseError(
@@ -152,13 +150,14 @@ class Pipeline:
             config.vz_m2m_token_credentials.vz_m2m_token
             if config.vz_m2m_token_credentials
             else None,
+            config.proxy_settings.password if config.proxy_settings else None,
         )
         self.session = build_session(config)
         self._owns_session = config.http_session is None
         timeout = config.timeout.as_requests()
         self.oauth = OAuthTokenProvider(
             oauth_credentials,
-            config.server_url(Server.OAUTH) + "/oauth2/token",
+            token_url(config),
             self.session,
             timeout,
             self.redactor,
@@ -215,7 +214,8 @@ class Pipeline:
     def execute(self, endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> ApiResponse:
         """Validate ``arguments``, send the request, and return the parsed response.
 
-        A 401 drops the token(s) the request carried and replays it once.
+        A 401 renews the credential it blames and replays the request; each
+        credential is renewed at most once per call (see :meth:`_to_renew`).
         """
         for name in endpoint.path_params:
             check_account(name, arguments.get(name))
@@ -227,20 +227,43 @@ class Pipeline:
         body = arguments.get("body")
         if endpoint.body_model is not None:
             check_body("body", body, endpoint.body_model)
-        try:
-            return self._send(endpoint, arguments, query, body)
-        except (TokenRequestError, LoginRefusedError):
-            raise
-        except AuthenticationError as exc:
-            self._drop_rejected_tokens(exc)
-            logger.debug("401 from %s; refreshed credentials, replaying once", endpoint.name)
-            return self._send(endpoint, arguments, query, body)
+        renewed: set[str] = set()
+        while True:
+            try:
+                return self._send(endpoint, arguments, query, body)
+            except TokenRequestError:
+                raise  # the token endpoint or login failed: nothing to renew
+            except AuthenticationError as exc:
+                renew = self._to_renew(exc, renewed)
+                if not renew:
+                    raise
+                self._drop_rejected_tokens(exc, renew)
+                renewed |= renew
+                logger.debug("401 from %s; renewing %s and replaying", endpoint.name, sorted(renew))
 
-    def _drop_rejected_tokens(self, exc: AuthenticationError) -> None:
+    def _to_renew(self, exc: AuthenticationError, renewed: set[str]) -> frozenset[str]:
+        """The credentials to renew after a 401; empty: give up.
+
+        The 401 body may name the rejected credential (the simulator's
+        ``AccessToken.Expired`` / ``SessionToken.Expired``; the real service's format
+        is unknown). A credential it names is renewed, unless it was already
+        renewed during this call: then the 401 stands. When the body names none,
+        or names one that cannot be renewed (a static ``VZ-M2M-Token``), every
+        renewable credential not yet renewed during this call is renewed.
+        """
+        renewable = {OAUTH_AUTH} | ({M2M_AUTH} if self.m2m.renewable else set())
+        blamed = rejected_credentials(exc.body) & renewable
+        if blamed:
+            return frozenset(blamed - renewed)
+        return frozenset(renewable - renewed)
+
+    def _drop_rejected_tokens(self, exc: AuthenticationError, renew: frozenset[str]) -> None:
         headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
-        bearer = headers.get("Authorization", "")
-        self.oauth.invalidate(bearer[7:] if bearer.startswith("Bearer ") else None)
-        self.m2m.invalidate(headers.get("VZ-M2M-Token"))
+        if OAUTH_AUTH in renew:
+            bearer = headers.get("Authorization", "")
+            self.oauth.invalidate(bearer[7:] if bearer.startswith("Bearer ") else None)
+        if M2M_AUTH in renew:
+            self.m2m.invalidate(headers.get("VZ-M2M-Token"))
 
     def _send(
         self,
@@ -281,14 +304,9 @@ class Pipeline:
         except APIException as exc:
             exc.redact(self.redactor)
             raise
-        except requests.Timeout as exc:
-            raise APITimeoutError(self._transport_message(endpoint, exc)) from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise APIConnectionError(self._transport_message(endpoint, exc)) from exc
+            what = f"{endpoint.method} {endpoint.server.value} {endpoint.name}"
+            error = transport_error(what, endpoint.method, exc)
+            error.redact(self.redactor)
+            raise error from exc
         return response
-
-    def _transport_message(self, endpoint: Endpoint[Any], exc: BaseException) -> str:
-        return self.redactor(
-            f"{endpoint.method} {endpoint.server.value} {endpoint.name} failed: "
-            f"{type(exc).__name__}: {exc}"
-        )

@@ -2,40 +2,60 @@
 
 apimatic's ``RequestsClient.execute`` rewrites the retry settings of the
 session's adapters on every call (DESIGN.md §3.5), so :class:`SdkHttpClient`
-overrides it to send the request as configured and nothing else.
+overrides it to send the request as configured and nothing else. The retry
+policy (:class:`SdkRetry`) lives on the adapters, is built once per client and
+is never changed afterwards: urllib3 derives a new ``Retry`` object for every
+attempt. ``doc/reliability.md`` describes the policy and the time budget.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import time
+from collections.abc import Iterator
 from itertools import takewhile
 from typing import Any
 
 import requests
+import urllib3
 from apimatic_core.factories.http_response_factory import HttpResponseFactory
 from apimatic_requests_client_adapter.requests_client import RequestsClient
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from verizon_sdk.configuration import Configuration
+from verizon_sdk.configuration import Configuration, Server
+from verizon_sdk.exceptions import APIConnectionError, APITimeoutError
 from verizon_sdk.exceptions.api_exception import parse_retry_after
 
+#: Methods retried after the request may have reached the service (idempotent ones).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+#: Path of the OAuth token endpoint under its server. Fetching a token changes nothing
+#: on the service, so this POST is retried like a GET.
+TOKEN_PATH = "/oauth2/token"
+
+
+def _sleep(seconds: float) -> None:
+    """Every wait between attempts goes through here (tests replace it to record waits)."""
+    time.sleep(seconds)
 
 
 class SdkRetry(Retry):
     """urllib3 retry policy with full-jitter backoff and a ``Retry-After`` ceiling.
 
-    - GET and DELETE are retried on the configured statuses, on connection
-      errors and on read errors (timeouts, dropped connections).
-    - POST is retried only where the service provably did not act: a failure to
-      connect (nothing was sent) or a 429.
+    - A status is retried only when it is in ``status_forcelist``, and then only
+      for ``allowed_methods`` (GET, DELETE, ...), except 429: a rate-limited
+      request was not acted on, whatever its method.
+    - Connection failures (nothing was sent) are retried for every method; read
+      errors (timeouts, dropped connections: the request was sent) only for
+      ``allowed_methods``. Other errors (TLS, proxy) are not retried.
     - The n-th backoff is uniform in ``[0, min(backoff_max, backoff_factor * 2**(n-1))]``.
-    - ``Retry-After`` (seconds or HTTP date) is honoured up to ``max_retry_after``;
-      a longer wait is not slept: the response is returned and becomes a
-      :class:`~verizon_sdk.exceptions.RateLimitError` carrying the wait.
+    - ``Retry-After`` (delta-seconds or HTTP date; a value that is neither is
+      ignored) replaces the backoff, up to ``max_retry_after``. A longer wait is
+      not slept: the response is given back and becomes a
+      :class:`~verizon_sdk.exceptions.RateLimitError` (or other status error)
+      carrying ``retry_after``.
     """
 
     def __init__(self, *args: Any, max_retry_after: float = 60.0, **kwargs: Any) -> None:
@@ -51,13 +71,31 @@ class SdkRetry(Retry):
         errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
         if errors == 0 or self.backoff_factor <= 0:
             return 0.0
-        ceiling = min(self.backoff_max, self.backoff_factor * (2 ** (errors - 1)))
+        ceiling = min(self.backoff_max, self.backoff_factor * 2.0 ** min(errors - 1, 1000))
         return random.uniform(0.0, ceiling)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if status_code == 429 and self.status_forcelist and 429 in self.status_forcelist:
-            return True  # rate limited: the service did not act, whatever the method
-        return super().is_retry(method, status_code, has_retry_after)
+        if not self.status_forcelist or status_code not in self.status_forcelist:
+            return False
+        # rate limited: the service did not act, whatever the method
+        return status_code == 429 or self._is_method_retryable(method)
+
+    def parse_retry_after(self, retry_after: str) -> float:
+        # urllib3 raises InvalidHeader on a value it cannot parse, failing the whole call;
+        # an unusable Retry-After is ignored instead (0: the backoff applies).
+        return parse_retry_after(retry_after) or 0.0
+
+    def sleep_for_retry(self, response: Any) -> bool:
+        wait = self.get_retry_after(response)
+        if not wait:
+            return False
+        _sleep(min(wait, self.max_retry_after))
+        return True
+
+    def _sleep_backoff(self) -> None:
+        backoff = self.get_backoff_time()
+        if backoff > 0:
+            _sleep(backoff)
 
     def increment(self, *args: Any, **kwargs: Any) -> SdkRetry:
         response = kwargs.get("response")
@@ -71,18 +109,19 @@ class SdkRetry(Retry):
         return retry
 
 
-def build_retry(config: Configuration) -> SdkRetry:
+def build_retry(config: Configuration, allowed_methods: frozenset[str] = SAFE_METHODS) -> SdkRetry:
+    retries = config.max_retries
     return SdkRetry(
-        total=config.max_retries,
-        connect=config.max_retries,
-        read=config.max_retries,
-        status=config.max_retries,
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
         other=0,
         redirect=0,
         backoff_factor=config.backoff_factor,
         backoff_max=config.backoff_max,
         status_forcelist=config.retry_statuses,
-        allowed_methods=SAFE_METHODS,
+        allowed_methods=allowed_methods,
         respect_retry_after_header=True,
         raise_on_status=False,
         raise_on_redirect=False,
@@ -90,23 +129,35 @@ def build_retry(config: Configuration) -> SdkRetry:
     )
 
 
+def token_url(config: Configuration) -> str:
+    return config.server_url(Server.OAUTH) + TOKEN_PATH
+
+
 def build_session(config: Configuration) -> requests.Session:
     """The session every request of one client goes through.
 
-    An injected session keeps its own settings; our retrying adapter is mounted
+    An injected session keeps its own settings; our retrying adapters are mounted
     on it only for the API root. A session we create reads proxy and CA-bundle
-    settings from the environment once, here, instead of on every request.
+    settings from the environment once, here, instead of on every request. The
+    OAuth token endpoint gets its own adapter whose policy also retries POST.
     """
     adapter = HTTPAdapter(
         pool_connections=4, pool_maxsize=config.pool_maxsize, max_retries=build_retry(config)
     )
+    token_adapter = HTTPAdapter(
+        pool_connections=1,
+        pool_maxsize=config.pool_maxsize,
+        max_retries=build_retry(config, SAFE_METHODS | {"POST"}),
+    )
     if config.http_session is not None:
         session = config.http_session
         session.mount(config.api_root, adapter)
+        session.mount(token_url(config), token_adapter)
         return session
     session = requests.Session()
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    session.mount(token_url(config), token_adapter)
     session.trust_env = False
     if config.proxy_settings is not None:
         session.proxies.update(config.proxy_settings.to_proxies())
@@ -116,6 +167,53 @@ def build_session(config: Configuration) -> requests.Session:
         if bundle:
             session.verify = bundle
     return session
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: ``args``, ``reason``, ``__cause__``/``__context__``."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = [*current.args, getattr(current, "reason", None)]
+        wrapped += [current.__cause__, current.__context__]
+        todo += [w for w in wrapped if isinstance(w, BaseException)]
+
+
+def transport_error(what: str, method: str, exc: BaseException) -> APIConnectionError:
+    """The SDK error for a request that got no HTTP response.
+
+    A timeout becomes :class:`APITimeoutError` (``requests`` reports a read
+    timeout that exhausted the retries as a plain ``ConnectionError``); every
+    other failure :class:`APIConnectionError`. The message says whether the
+    request could have reached the service.
+    """
+    causes = list(_causes(exc))
+    not_sent = isinstance(exc, requests.ConnectTimeout) or any(
+        isinstance(c, ConnectTimeoutError) for c in causes
+    )
+    timed_out = isinstance(exc, requests.Timeout) or any(
+        isinstance(c, (urllib3.exceptions.TimeoutError, TimeoutError))
+        and not isinstance(c, NewConnectionError)
+        for c in causes
+    )
+    kind = "timed out" if timed_out else "failed"
+    if not_sent:
+        note = " before anything was sent (could not connect)"
+    elif method.upper() in SAFE_METHODS:
+        note = ""
+    else:
+        note = (
+            " after the request was sent; not retried, as the service may have applied it: "
+            "check before sending it again"
+        )
+    message = f"{what} {kind}{note}; {type(exc).__name__}: {exc}"
+    error_class = APITimeoutError if timed_out else APIConnectionError
+    return error_class(message)
 
 
 class SdkHttpClient(RequestsClient):  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -23,7 +24,7 @@ def _parse_json(text: str | None) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
 
 
@@ -33,9 +34,11 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -106,12 +109,15 @@ class APIStatusError(APIException):
     """The service answered with a non-2xx status.
 
     Carries ``response_code``, ``headers``, the raw ``body`` text, the parsed
-    ``json_body`` (``None`` when the body is not JSON), and ``error_code`` /
-    ``error_message`` taken from the body when it has them, whatever its shape.
+    ``json_body`` (``None`` when the body is not JSON), ``error_code`` /
+    ``error_message`` taken from the body when it has them, whatever its shape,
+    and ``retry_after``: the wait in seconds a ``Retry-After`` header asked for
+    (on a 429 or 503), else ``None``.
     """
 
     def __init__(self, reason: str, response: Any = None) -> None:
         super().__init__(reason, response)
+        self.retry_after: float | None = parse_retry_after(self.headers.get("Retry-After"))
         self._read_body()
 
     def redact(self, scrub: Callable[[str], str]) -> None:
@@ -147,7 +153,10 @@ class APIStatusError(APIException):
             text = f"{status} {said}"
         else:
             text = f"{status}: {self.reason}; {said}"
-        return _one_line(text + self._where(), limit=400)
+        text = _one_line(text + self._where(), limit=400)
+        if self.retry_after is not None:
+            text += f" (retry after {self.retry_after:g} s)"
+        return text
 
 
 class AuthenticationError(APIStatusError):
@@ -180,17 +189,11 @@ class NotFoundError(APIStatusError):
 
 
 class RateLimitError(APIStatusError):
-    """429: too many requests. ``retry_after`` is the requested wait in seconds."""
+    """429: too many requests. ``retry_after`` is the requested wait in seconds.
 
-    def __init__(self, reason: str, response: Any = None) -> None:
-        super().__init__(reason, response)
-        self.retry_after: float | None = parse_retry_after(self.headers.get("Retry-After"))
-
-    def __str__(self) -> str:
-        text = super().__str__()
-        if self.retry_after is not None:
-            text += f" (retry after {self.retry_after:g} s)"
-        return text
+    Raised once the retries are used up, or at once when ``Retry-After`` asks
+    for longer than the client's ``max_retry_after``.
+    """
 
 
 class ServerError(APIStatusError):
