@@ -8,7 +8,7 @@ from verizon_sdk.models import V3LicenseIMEI
 from verizon_sdk.simulator import Simulator
 
 ACCOUNT = "0000123456-00001"
-PAGE_SIZE = 4
+PAGE_SIZE = 3
 POOL = 10
 
 
