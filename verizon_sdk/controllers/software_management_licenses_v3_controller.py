@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Literal, overload
 
-from verizon_sdk import endpoints, pagination
+from verizon_sdk import bulk, endpoints, pagination
 from verizon_sdk.controllers.base_controller import BaseController
 from verizon_sdk.models import (
     V3LicenseAssignedRemovedResult,
@@ -59,3 +59,65 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         )
         walk = pagination.iter_cursor_pages(fetch, what="V3 license status")
         return walk if pages else pagination.iter_items(walk)
+
+    def assign_licenses_bulk(
+        self,
+        acc: str,
+        device_ids: Iterable[str],
+        *,
+        chunk_size: int = bulk.DEFAULT_CHUNK_SIZE,
+        max_workers: int = bulk.DEFAULT_MAX_WORKERS,
+        reconcile: bool = True,
+        stop_on_error: bool = False,
+        strict: bool = False,
+        progress: bool = False,
+        on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
+    ) -> bulk.BulkResult:
+        """Assign licenses to any number of devices, in concurrent chunks, every id accounted for.
+
+        See :mod:`verizon_sdk.bulk` for the defaults, the four outcomes and reconciliation.
+        """
+        return bulk.run_bulk(
+            self._pipeline,
+            "assign",
+            acc,
+            device_ids,
+            chunk_size=chunk_size,
+            max_workers=max_workers,
+            reconcile=reconcile,
+            stop_on_error=stop_on_error,
+            strict=strict,
+            progress=progress,
+            on_chunk=on_chunk,
+        )
+
+    def remove_licenses_bulk(
+        self,
+        acc: str,
+        device_ids: Iterable[str],
+        *,
+        chunk_size: int = bulk.DEFAULT_CHUNK_SIZE,
+        max_workers: int = bulk.DEFAULT_MAX_WORKERS,
+        reconcile: bool = True,
+        stop_on_error: bool = False,
+        strict: bool = False,
+        progress: bool = False,
+        on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
+    ) -> bulk.BulkResult:
+        """Remove licenses from any number of devices, in concurrent chunks, every id accounted for.
+
+        See :mod:`verizon_sdk.bulk` for the defaults, the four outcomes and reconciliation.
+        """
+        return bulk.run_bulk(
+            self._pipeline,
+            "remove",
+            acc,
+            device_ids,
+            chunk_size=chunk_size,
+            max_workers=max_workers,
+            reconcile=reconcile,
+            stop_on_error=stop_on_error,
+            strict=strict,
+            progress=progress,
+            on_chunk=on_chunk,
+        )
