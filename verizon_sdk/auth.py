@@ -7,9 +7,11 @@ a stale or absent token is never sent.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -33,6 +35,8 @@ logger = logging.getLogger("verizon_sdk")
 OAUTH_AUTH = "thingspace_oauth"
 M2M_AUTH = "VZ-M2M-Token"
 DEFAULT_TOKEN_LIFETIME = 3600.0
+#: What a token sent in a header may hold: visible ASCII, no spaces.
+_TOKEN = re.compile(r"[!-~]+")
 
 
 class _RawResponse:
@@ -50,13 +54,15 @@ def post(
     url: str,
     timeout: tuple[float, float],
     what: str,
+    *,
+    idempotent: bool,
     **kwargs: Any,
 ) -> requests.Response:
     """POST through the shared session, turning transport failures into SDK errors."""
     try:
         return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        raise transport_error(what, "POST", exc) from exc
+        raise transport_error(what, exc, idempotent=idempotent) from exc
 
 
 def _json_text(text: str | None) -> Any:
@@ -120,6 +126,9 @@ class OAuthTokenProvider:
         self._redactor = redactor
         self._skew = refresh_skew
         self._clock = clock
+        # RFC 7617 with UTF-8: requests would encode as Latin-1 and fail on other characters
+        pair = f"{credentials.oauth_client_id}:{credentials.oauth_client_secret}"
+        self._basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
         self._lock = threading.Lock()
         # (token, expiry on self._clock), replaced as one value so readers never mix two tokens
         self._cached: tuple[str, float] | None = None
@@ -160,9 +169,9 @@ class OAuthTokenProvider:
             self._token_url,
             self._timeout,
             "OAuth token request",
+            idempotent=True,  # a new token changes nothing: retried like a GET
             data=data,
-            auth=(self._credentials.oauth_client_id, self._credentials.oauth_client_secret),
-            headers={"Accept": "application/json"},
+            headers={"Accept": "application/json", "Authorization": self._basic},
         )
         raw = _RawResponse(response, self._redactor)
         if not 200 <= response.status_code < 300:
@@ -171,8 +180,8 @@ class OAuthTokenProvider:
             )
         body = _json_object(response)
         token = body.get("access_token") if body is not None else None
-        if not isinstance(token, str) or not token:
-            raise TokenRequestError("OAuth token response has no access_token", raw)
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise TokenRequestError("OAuth token response has no usable access_token", raw)
         seconds = _lifetime(body.get("expires_in") if body is not None else None)
         self._redactor.add(token)
         self._cached = (token, started + seconds)
@@ -283,8 +292,8 @@ class M2MSessionProvider:
             )
         body = _json_object(response)
         token = body.get("sessionToken") if body is not None else None
-        if not isinstance(token, str) or not token:
-            raise TokenRequestError("M2M session login response has no sessionToken", raw)
+        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+            raise TokenRequestError("M2M session login response has no usable sessionToken", raw)
         self._redactor.add(token)
         return token
 
@@ -297,6 +306,7 @@ class M2MSessionProvider:
             self._login_url,
             self._timeout,
             "M2M session login",
+            idempotent=False,
             json={"username": self._credentials.username, "password": self._credentials.password},
             headers={"Accept": "application/json", "Authorization": f"Bearer {bearer}"},
         )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
+from difflib import get_close_matches
 from enum import Enum
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from apimatic_core.http.configurations.proxy_settings import ProxySettings
@@ -68,6 +72,52 @@ class Timeout:
         return (float(self.connect), float(self.read))
 
 
+#: A token sent in a header: visible ASCII, no spaces (RFC 6750 b64token and then some).
+_TOKEN = re.compile(r"[!-~]+")
+#: A header value: printable ASCII, no surrounding spaces.
+_HEADER_TEXT = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+
+
+def _check_base_url(url: Any) -> str:
+    """``http(s)://host[:port][/path]``: no credentials, query, fragment or whitespace."""
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {url!r}")
+    if not _TOKEN.fullmatch(url):
+        raise ConfigurationError(
+            "base_url must not contain whitespace, control or non-ASCII characters "
+            "(percent-encode them)"
+        )
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError when it is not a number in range
+    except ValueError as exc:
+        raise ConfigurationError(f"base_url {url!r} is not a valid URL: {exc}") from None
+    if not parts.hostname:
+        raise ConfigurationError(f"base_url {url!r} has no host")
+    if "@" in parts.netloc:
+        raise ConfigurationError(
+            "base_url must not carry credentials (user:password@): they would replace the "
+            "OAuth token; give credentials through the credential objects"
+        )
+    if parts.query or parts.fragment or url.endswith(("?", "#")):
+        raise ConfigurationError(f"base_url must not have a query or fragment, got {url!r}")
+    del port
+    return url.rstrip("/")
+
+
+def _check_option_names(options: Mapping[str, Any]) -> None:
+    known = {f.name for f in fields(Configuration)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        hints = [
+            f"{name} (did you mean {close[0]}?)"
+            if (close := get_close_matches(name, known, 1))
+            else name
+            for name in unknown
+        ]
+        raise ConfigurationError(f"unknown configuration option(s): {', '.join(hints)}")
+
+
 def _non_negative(name: str, value: Any, *, integer: bool = False) -> None:
     kinds: tuple[type[int] | type[float], ...] = (int,) if integer else (int, float)
     if isinstance(value, bool) or not isinstance(value, kinds):
@@ -103,6 +153,11 @@ class Configuration:
     token_refresh_skew: float = 60.0
     user_agent: str | None = None
 
+    def __new__(cls, *args: Any, **options: Any) -> Configuration:
+        # Before the dataclass __init__, which would raise a bare TypeError.
+        _check_option_names(options)
+        return super().__new__(cls)
+
     def __post_init__(self) -> None:
         self._check_credentials()
         self._normalise_environment()
@@ -113,20 +168,25 @@ class Configuration:
         _non_negative("pool_maxsize", self.pool_maxsize, integer=True)
         if self.pool_maxsize < 1:
             raise ConfigurationError("pool_maxsize must be at least 1")
-        statuses = self.retry_statuses
-        if isinstance(statuses, (str, bytes)) or not all(
+        statuses: Any = self.retry_statuses
+        if isinstance(statuses, (str, bytes)) or not isinstance(statuses, Iterable):
+            raise ConfigurationError("retry_statuses must be a collection of HTTP status codes")
+        statuses = tuple(statuses)  # once: a generator can be read only once
+        if not all(
             isinstance(s, int) and not isinstance(s, bool) and 100 <= s <= 599 for s in statuses
         ):
             raise ConfigurationError("retry_statuses must be HTTP status codes (100-599)")
-        object.__setattr__(self, "retry_statuses", tuple(statuses))
+        object.__setattr__(self, "retry_statuses", statuses)
         if self.proxy_settings is not None and not isinstance(self.proxy_settings, ProxySettings):
             raise ConfigurationError("proxy_settings must be an apimatic ProxySettings")
         if self.http_session is not None and not isinstance(self.http_session, requests.Session):
             raise ConfigurationError("http_session must be a requests.Session")
         if self.user_agent is not None and (
-            not isinstance(self.user_agent, str) or not self.user_agent.strip()
+            not isinstance(self.user_agent, str) or not _HEADER_TEXT.fullmatch(self.user_agent)
         ):
-            raise ConfigurationError("user_agent must be a non-empty string")
+            raise ConfigurationError(
+                "user_agent must be a non-empty string of printable ASCII characters"
+            )
 
     def _check_credentials(self) -> None:
         checks: tuple[tuple[str, type], ...] = (
@@ -154,6 +214,16 @@ class Configuration:
             raise ConfigurationError(
                 "give either vz_m2m_token_credentials or m2m_session_credentials, not both"
             )
+        if ":" in self.thingspace_oauth_credentials.oauth_client_id:
+            raise ConfigurationError(
+                "oauth_client_id must not contain ':' (HTTP Basic authentication splits on it)"
+            )
+        m2m = self.vz_m2m_token_credentials
+        if m2m is not None and not _TOKEN.fullmatch(m2m.vz_m2m_token):
+            # sent as a header: a space, control or non-ASCII character cannot be sent
+            raise ConfigurationError(
+                "vz_m2m_token must be printable ASCII without spaces or control characters"
+            )
 
     def _normalise_environment(self) -> None:
         env = self.environment
@@ -169,12 +239,7 @@ class Configuration:
                 )
             object.__setattr__(self, "environment", env)
         if self.base_url is not None:
-            url = self.base_url
-            if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-                raise ConfigurationError(
-                    f"base_url must be an http:// or https:// URL, got {self.base_url!r}"
-                )
-            object.__setattr__(self, "base_url", url.rstrip("/"))
+            object.__setattr__(self, "base_url", _check_base_url(self.base_url))
 
     def _normalise_timeout(self) -> None:
         timeout: Any = self.timeout
@@ -217,10 +282,7 @@ class Configuration:
 
     def clone_with(self, **changes: Any) -> Configuration:
         """A copy with ``changes`` applied; 0, False and empty values are kept."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ConfigurationError(f"unknown configuration option(s): {', '.join(unknown)}")
+        _check_option_names(changes)
         m2m = ("vz_m2m_token_credentials", "m2m_session_credentials")
         for given, other in (m2m, m2m[::-1]):
             if changes.get(given) is not None and other not in changes:

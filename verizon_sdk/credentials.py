@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from verizon_sdk.exceptions import ConfigurationError
@@ -28,11 +29,13 @@ class ThingspaceOauthCredentials:
         _require_text(type(self).__name__, "oauth_client_id", self.oauth_client_id)
         _require_text(type(self).__name__, "oauth_client_secret", self.oauth_client_secret)
         scopes = self.oauth_scopes
-        if isinstance(scopes, str) or not all(isinstance(s, str) and s for s in scopes):
+        if not isinstance(scopes, str) and isinstance(scopes, Iterable):
+            scopes = tuple(scopes)  # once: a generator can be read only once
+        if not isinstance(scopes, tuple) or not all(isinstance(s, str) and s for s in scopes):
             raise ConfigurationError(
                 "ThingspaceOauthCredentials.oauth_scopes must be a sequence of non-empty strings"
             )
-        object.__setattr__(self, "oauth_scopes", tuple(scopes))
+        object.__setattr__(self, "oauth_scopes", scopes)
 
     def __repr__(self) -> str:
         return (

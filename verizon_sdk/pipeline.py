@@ -55,7 +55,13 @@ from verizon_sdk.exceptions import (
     UnexpectedResponseError,
 )
 from verizon_sdk.redaction import Redactor
-from verizon_sdk.transport import SdkHttpClient, build_session, token_url, transport_error
+from verizon_sdk.transport import (
+    SAFE_METHODS,
+    SdkHttpClient,
+    build_session,
+    token_url,
+    transport_error,
+)
 from verizon_sdk.validation import check_account, check_body, check_query
 
 logger = logging.getLogger("verizon_sdk")
@@ -306,7 +312,7 @@ class Pipeline:
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             what = f"{endpoint.method} {endpoint.server.value} {endpoint.name}"
-            error = transport_error(what, endpoint.method, exc)
+            error = transport_error(what, exc, idempotent=endpoint.method in SAFE_METHODS)
             error.redact(self.redactor)
             raise error from exc
         return response

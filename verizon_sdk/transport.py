@@ -184,13 +184,14 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         todo += [w for w in wrapped if isinstance(w, BaseException)]
 
 
-def transport_error(what: str, method: str, exc: BaseException) -> APIConnectionError:
+def transport_error(what: str, exc: BaseException, *, idempotent: bool) -> APIConnectionError:
     """The SDK error for a request that got no HTTP response.
 
     A timeout becomes :class:`APITimeoutError` (``requests`` reports a read
     timeout that exhausted the retries as a plain ``ConnectionError``); every
     other failure :class:`APIConnectionError`. The message says whether the
-    request could have reached the service.
+    request could have reached the service, and for a request that is not
+    ``idempotent`` (and so was not retried) that it may have been applied.
     """
     causes = list(_causes(exc))
     not_sent = isinstance(exc, requests.ConnectTimeout) or any(
@@ -204,7 +205,7 @@ def transport_error(what: str, method: str, exc: BaseException) -> APIConnection
     kind = "timed out" if timed_out else "failed"
     if not_sent:
         note = " before anything was sent (could not connect)"
-    elif method.upper() in SAFE_METHODS:
+    elif idempotent:
         note = ""
     else:
         note = (
