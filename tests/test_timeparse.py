@@ -106,6 +106,21 @@ def test_parse_wire_datetime_invalid_returns_none(value: object) -> None:
     assert parse_wire_datetime(value) is None
 
 
+def test_parse_wire_datetime_pads_fraction_for_python_310(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Python 3.10's fromisoformat takes only 3 or 6 fractional digits: the fraction is padded.
+    monkeypatch.setattr("verizon_sdk.timeparse._PAD_FRACTION", True)
+    for value, micros in [
+        ("2022-10-06T18:35:00.1Z", 100000),
+        ("2022-10-06T18:35:00.123Z", 123000),
+        ("2022-10-06T18:35:00.123456789+00:00", 123456),
+        ("2017-11-29 20:15:42.73 +0000 UTC", 730000),
+    ]:
+        parsed = parse_wire_datetime(value)
+        assert parsed is not None
+        assert parsed.microsecond == micros
+        assert parsed.utcoffset() == timedelta(0)
+
+
 @given(st.text(max_size=60))
 def test_parse_wire_datetime_never_raises(value: str) -> None:
     parsed = parse_wire_datetime(value)
