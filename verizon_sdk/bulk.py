@@ -35,7 +35,7 @@ How a run goes
 
 1. **Read.** Every id is validated before anything is sent, so the whole input is read first
    (any iterable, a generator over millions of ids included). Each distinct id is kept once, in
-   input order, in one dict that later holds its outcome (roughly 150 bytes per distinct id);
+   input order, in one dict that later holds its outcome (about 100 bytes per distinct id);
    repeats are collapsed and counted in :attr:`BulkResult.duplicates`. An id that fails
    :func:`~verizon_sdk.validation.check_device_id` is never sent: it is ``not_attempted``
    (``invalid=True``), or with ``strict=True`` the run raises
