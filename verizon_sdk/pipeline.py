@@ -283,7 +283,8 @@ class Pipeline:
             .server(endpoint.server)
             .path(endpoint.path)
             .http_method(endpoint.method)
-            .auth(And(OAUTH_AUTH, M2M_AUTH))
+            # M2M first: a session login may renew the OAuth token the Bearer header then uses
+            .auth(And(M2M_AUTH, OAUTH_AUTH))
         )
         for name in endpoint.path_params:
             builder.template_param(Parameter().key(name).value(arguments[name]).should_encode(True))
