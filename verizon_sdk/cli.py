@@ -15,12 +15,14 @@ import json
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 from typing import Any, TextIO
 
+from verizon_sdk import bulk
 from verizon_sdk.client import VerizonClient
 from verizon_sdk.configuration import Environment
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
-from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
+from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest
 
 EXIT_OK, EXIT_DEVICES_FAILED, EXIT_USAGE, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 SUCCESS_STATUSES = frozenset({"Success", "LicenseAssignSuccess", "UpgradePending"})
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         command = commands.add_parser(name, help=f"{verb} devices")
         command.add_argument("account")
         add_device_sources(command)
+        add_bulk_options(command)
 
     candidates = commands.add_parser("candidates", help="the V2 license cancellation candidates")
     actions = candidates.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -80,6 +83,31 @@ def add_device_sources(command: argparse.ArgumentParser) -> None:
     )
     command.add_argument(
         "--file", "-f", help="read device ids from a file (one per line or comma-separated)"
+    )
+
+
+def add_bulk_options(command: argparse.ArgumentParser) -> None:
+    """V3 sends any number of ids in concurrent chunks (see verizon_sdk.bulk)."""
+    group = command.add_argument_group("bulk (V3)")
+    group.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help=f"device ids per request (default {bulk.DEFAULT_CHUNK_SIZE})",
+    )
+    group.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help=f"requests in flight at once (default {bulk.DEFAULT_MAX_WORKERS})",
+    )
+    group.add_argument(
+        "--progress", action="store_true", help="show a progress bar on stderr (needs tqdm)"
+    )
+    group.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write every device's outcome to FILE: CSV (.csv) or JSON (.json)",
     )
 
 
@@ -157,21 +185,23 @@ def _device_row(device: Any) -> list[str]:
 def run_assign_or_remove(
     client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO
 ) -> int:
+    if args.api == "v3":
+        return run_bulk(client, args, out, stdin)
+    given = [
+        f"--{n.replace('_', '-')}" for n in BULK_OPTIONS if getattr(args, n) not in (None, False)
+    ]
+    if given:
+        raise UsageError(f"{', '.join(given)}: only with --api v3 (V2 sends one request)")
     ids = read_device_ids(args, stdin)
+    v2 = client.software_management_licenses_v2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        if args.api == "v2":
-            controller: Any = client.software_management_licenses_v2
-            body: Any = V2LicenseIMEI(device_list=ids)
-        else:
-            controller = client.software_management_licenses_v3
-            body = V3LicenseIMEI(device_list=ids)
         method = (
-            controller.assign_licenses_to_devices
+            v2.assign_licenses_to_devices
             if args.command == "assign"
-            else controller.remove_licenses_from_devices
+            else v2.remove_licenses_from_devices
         )
-        result = method(args.account, body)
+        result = method(args.account, V2LicenseIMEI(device_list=ids))
     outcomes = [
         [d.device_id or "", d.status or "", d.result_reason or ""] for d in result.device_list or []
     ]
@@ -180,6 +210,71 @@ def run_assign_or_remove(
     used = result.lic_used_count
     out.write(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed; {used} in use\n")
     return EXIT_DEVICES_FAILED if failed else EXIT_OK
+
+
+BULK_OPTIONS = ("chunk_size", "workers", "progress", "report")
+REPORT_FORMATS = (".csv", ".json")
+
+
+def run_bulk(client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+    """V3 assign or remove through the bulk path: every id gets exactly one outcome."""
+    report = Path(args.report) if args.report else None
+    if report is not None and report.suffix.lower() not in REPORT_FORMATS:
+        raise UsageError(f"--report {args.report}: the file name must end in .csv or .json")
+    if report is not None and not report.resolve().parent.is_dir():
+        raise UsageError(f"--report {args.report}: no such directory")
+    ids = read_device_ids(args, stdin)
+    controller = client.software_management_licenses_v3
+    method = (
+        controller.assign_licenses_bulk
+        if args.command == "assign"
+        else controller.remove_licenses_bulk
+    )
+    options: dict[str, Any] = {"progress": args.progress}
+    if args.chunk_size is not None:
+        options["chunk_size"] = args.chunk_size
+    if args.workers is not None:
+        options["max_workers"] = args.workers
+    try:
+        result = method(args.account, ids, **options)
+    except KeyboardInterrupt as exc:
+        partial = getattr(exc, "bulk_result", None)
+        if partial is not None:
+            write_bulk_result(partial, out, report)
+        raise
+    write_bulk_result(result, out, report)
+    return EXIT_OK if result.ok else EXIT_DEVICES_FAILED
+
+
+def write_bulk_result(result: bulk.BulkResult, out: TextIO, report: Path | None) -> None:
+    rows = [
+        [device_id, r.outcome.value, r.status or "", r.reason or r.error or ""]
+        for device_id, r in result.items()
+    ]
+    print_table(out, ["DEVICE ID", "OUTCOME", "STATUS", "REASON"], rows)
+    counts = result.counts
+    line = (
+        f"{counts['succeeded']} succeeded, {counts['failed']} failed, "
+        f"{counts['not_attempted']} not attempted, {counts['unknown']} unknown"
+    )
+    notes = [
+        f"{len(result.duplicates)} repeated ids counted once" if result.duplicates else "",
+        f"{result.reconciled} settled by reading the license list" if result.reconciled else "",
+        f"reconciliation failed: {result.reconciliation_error}"
+        if result.reconciliation_error
+        else "",
+        f"stopped early: {result.stopped}" if result.stopped else "",
+    ]
+    out.write("; ".join([line, *(n for n in notes if n)]) + "\n")
+    if report is not None:
+        try:
+            if report.suffix.lower() == ".csv":
+                result.to_csv(report)
+            else:
+                report.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {report}: {exc.strerror}") from exc
+        out.write(f"report written to {report}\n")
 
 
 def run_candidates(

@@ -1,0 +1,185 @@
+"""``verizon-licenses assign|remove`` on the bulk path, driven through a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from verizon_sdk.simulator import Fault, Simulator
+
+ACCOUNT = "0000123456-00001"
+
+
+def imei(n: int) -> str:
+    return f"{990000000000000 + n:015d}"
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(pool_size=10_000) as simulator:
+        yield simulator
+
+
+def environment(sim: Simulator) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
+    env.update(
+        VERIZON_CLIENT_ID="cli-client",
+        VERIZON_CLIENT_SECRET="cli-secret",
+        VERIZON_M2M_TOKEN="sim-m2m-token",
+        VERIZON_BASE_URL=sim.url,
+    )
+    return env
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "verizon_sdk", *args]
+
+
+def run(sim: Simulator, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command(*args),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment(sim),
+        timeout=60,
+        check=False,
+    )
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_assign_in_chunks_writes_a_csv_report(sim: Simulator, tmp_path: Path) -> None:
+    ids = [imei(n) for n in range(7)]
+    report = tmp_path / "assign.csv"
+    given = [*ids, ids[0], "12345"]  # a repeat, and an id the service does not know
+    result = run(
+        sim,
+        "assign",
+        ACCOUNT,
+        *given,
+        "--chunk-size",
+        "2",
+        "--workers",
+        "3",
+        "--report",
+        str(report),
+    )
+    assert result.returncode == 1, result.stderr  # one device failed
+    assert sim.request_count("/assign", method="POST") == 4  # 8 distinct ids, 2 per request
+    assert sim.assigned(ACCOUNT) == set(ids)
+    summary = result.stdout.splitlines()[-2]
+    assert summary == (
+        "7 succeeded, 1 failed, 0 not attempted, 0 unknown; 1 repeated ids counted once"
+    )
+    assert result.stdout.splitlines()[-1] == f"report written to {report}"
+    rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
+    assert [r["device_id"] for r in rows] == [*ids, "12345"]  # each distinct id once
+    assert rows[-1]["outcome"] == "failed"
+    assert rows[-1]["reason"] == "Device does not exist."
+    assert rows[0]["occurrences"] == "2"
+
+
+def test_remove_from_stdin_writes_a_json_report(sim: Simulator, tmp_path: Path) -> None:
+    sim.seed(ACCOUNT, assigned=[imei(n) for n in range(5)])
+    report = tmp_path / "remove.JSON"
+    stdin = "\n".join(imei(n) for n in range(3)) + "\n"
+    result = run(sim, "remove", ACCOUNT, "-", "--report", str(report), stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert "3 succeeded, 0 failed, 0 not attempted, 0 unknown" in result.stdout
+    document = json.loads(report.read_text(encoding="utf-8"))
+    assert document["summary"]["action"] == "remove"
+    assert document["summary"]["succeeded"] == 3
+    assert [d["device_id"] for d in document["devices"]] == [imei(n) for n in range(3)]
+    assert sim.assigned(ACCOUNT) == {imei(3), imei(4)}
+
+
+def test_ambiguous_chunks_are_reconciled(sim: Simulator) -> None:
+    sim.inject(Fault(path="/assign", drop="after", times=1))  # applied, answer lost
+    sim.inject(Fault(path="/assign", status=503, times=1))  # not applied
+    result = run(sim, "assign", ACCOUNT, *(imei(n) for n in range(6)), "--chunk-size", "2",
+                 "--workers", "1")  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "4 succeeded, 0 failed, 2 not attempted, 0 unknown; 4 settled by reading the license list"
+    )
+    assert len(sim.assigned(ACCOUNT)) == 4
+    assert "reconciled: the account does not list the device as licensed" in result.stdout
+
+
+def test_progress_bar_goes_to_stderr(sim: Simulator) -> None:
+    result = run(sim, "assign", ACCOUNT, *(imei(n) for n in range(20)), "--chunk-size", "5",
+                 "--progress")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"assign {ACCOUNT}" in result.stderr
+    assert "20/20" in result.stderr
+    assert "20/20" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--report", "out.txt"], "must end in .csv or .json"),
+        (["--report", "/nonexistent/dir/out.csv"], "no such directory"),
+        (["--chunk-size", "0"], "chunk_size: must be between 1 and 10000"),
+        (["--workers", "0"], "max_workers: must be at least 1"),
+    ],
+)
+def test_bad_bulk_options_exit_2_before_sending(
+    sim: Simulator, args: list[str], fragment: str
+) -> None:
+    result = run(sim, "assign", ACCOUNT, imei(1), *args)
+    assert fragment in one_line_error(result, 2)
+    assert sim.request_count("/assign") == 0
+
+
+def test_bulk_options_need_v3(sim: Simulator) -> None:
+    result = run(sim, "--api", "v2", "assign", ACCOUNT, imei(1), "--workers", "2", "--progress")
+    line = one_line_error(result, 2)
+    assert "--workers, --progress: only with --api v3" in line
+    assert sim.request_count("/assign") == 0
+
+
+def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path: Path) -> None:
+    report = tmp_path / "partial.csv"
+    ids = [imei(n) for n in range(400)]
+    with Simulator(pool_size=1_000, latency=0.05) as sim:
+        args = ["assign", ACCOUNT, *ids, "--chunk-size", "4", "--workers", "1"]
+        process = subprocess.Popen(
+            command(*args, "--report", str(report)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment(sim),
+        )
+        deadline = time.monotonic() + 30
+        while sim.request_count("/assign") < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+        assigned = sim.assigned(ACCOUNT)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "interrupted"
+    assert "stopped early: interrupted by KeyboardInterrupt" in stdout
+    rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
+    assert [r["device_id"] for r in rows] == ids  # every id, exactly once
+    succeeded = {r["device_id"] for r in rows if r["outcome"] == "succeeded"}
+    assert succeeded == assigned  # the report tells the truth
+    assert 0 < len(succeeded) < len(ids)
+    assert {r["outcome"] for r in rows} <= {"succeeded", "not_attempted"}
