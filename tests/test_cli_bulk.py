@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from verizon_sdk import bulk, cli
 from verizon_sdk.simulator import Fault, Simulator
 
 ACCOUNT = "0000123456-00001"
@@ -183,3 +184,86 @@ def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path: Path) -> None:
     assert succeeded == assigned  # the report tells the truth
     assert 0 < len(succeeded) < len(ids)
     assert {r["outcome"] for r in rows} <= {"succeeded", "not_attempted"}
+
+
+# -- the same paths in process (for coverage; the subprocess tests above are the contract) ------
+
+
+@pytest.fixture
+def env(sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Simulator:
+    for name, value in environment(sim).items():
+        if name.startswith("VERIZON_"):
+            monkeypatch.setenv(name, value)
+    return sim
+
+
+def test_main_bulk_assign_in_process(
+    env: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "r.json"
+    code = cli.main(["assign", ACCOUNT, imei(1), imei(2), imei(1), "--chunk-size", "1",
+                     "--workers", "2", "--report", str(report)])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2 succeeded, 0 failed, 0 not attempted, 0 unknown; 1 repeated ids" in out
+    assert json.loads(report.read_text(encoding="utf-8"))["summary"]["succeeded"] == 2
+    assert env.assigned(ACCOUNT) == {imei(1), imei(2)}
+
+
+def test_main_bulk_report_write_failure_is_a_usage_error(
+    env: Simulator, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "taken.csv"
+    report.mkdir()  # a directory where the file should go
+    code = cli.main(["remove", ACCOUNT, imei(1), "--report", str(report)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith(f"error: cannot write {report}")
+    assert "1 succeeded" in captured.out  # the outcome was still shown
+
+
+def test_main_bulk_interrupt_prints_the_partial_result(
+    env: Simulator,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verizon_sdk.controllers import SoftwareManagementLicensesV3Controller
+
+    def interrupted(self: object, acc: str, ids: list[str], **options: object) -> bulk.BulkResult:
+        partial = bulk.BulkResult("assign", acc)
+        bulk.read_device_ids(ids, partial)
+        partial.interrupted = True
+        partial.stopped = "interrupted by KeyboardInterrupt"
+        exc = KeyboardInterrupt()
+        exc.bulk_result = partial  # type: ignore[attr-defined]
+        raise exc
+
+    monkeypatch.setattr(SoftwareManagementLicensesV3Controller, "assign_licenses_bulk", interrupted)
+    report = tmp_path / "partial.csv"
+    code = cli.main(["assign", ACCOUNT, imei(1), "--report", str(report)])
+    captured = capsys.readouterr()
+    assert code == 130
+    assert captured.err == "interrupted\n"
+    assert "stopped early: interrupted by KeyboardInterrupt" in captured.out
+    assert imei(1) in report.read_text(encoding="utf-8")
+
+
+def test_main_bulk_options_rejected_for_v2_in_process(
+    env: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--api", "v2", "remove", ACCOUNT, imei(1), "--report", "x.csv"]) == 2
+    assert "--report: only with --api v3" in capsys.readouterr().err
+
+
+def test_main_bulk_bad_report_names_in_process(
+    env: Simulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["assign", ACCOUNT, imei(1), "--report", "x.xml"]) == 2
+    assert cli.main(["assign", ACCOUNT, imei(1), "--report", "/nonexistent/x.csv"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == [
+        "error: --report x.xml: the file name must end in .csv or .json",
+        "error: --report /nonexistent/x.csv: no such directory",
+    ]
+    assert env.request_count("/assign") == 0
