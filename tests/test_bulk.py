@@ -314,6 +314,22 @@ def test_assign_bulk_device_listed_twice_with_different_outcomes_is_unknown(
     assert len(result) == 2
 
 
+def test_assign_bulk_odd_answer_shapes_never_crash(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    ids = ids_of(3)
+    items = [
+        {"deviceId": int(ids[0]), "status": "Success"},  # a number is not our id
+        {"deviceId": ids[1], "status": ["Success"], "resultReason": {"why": 1}},
+        {"deviceId": ids[2], "status": None, "resultReason": "Device license preexisting"},
+    ]
+    mocked.post(ASSIGN_URL, json={"accountName": ACCOUNT, "deviceList": items})
+    result = assign(client, ids, reconcile=False)
+    assert outcomes(result) == {ids[0]: "unknown", ids[1]: "failed", ids[2]: "succeeded"}
+    assert result[ids[1]].status == '["Success"]'
+    assert result[ids[1]].reason == '{"why": 1}'
+
+
 def test_success_records_are_shared_within_a_chunk(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:

@@ -426,8 +426,13 @@ class BulkResult:
 # -- the run ----------------------------------------------------------------------------------
 
 
-def _norm(text: Any) -> str | None:
-    return text.strip().rstrip(".").casefold() if isinstance(text, str) else None
+def _text(value: Any) -> str | None:
+    """A wire value as text (the models store what came, which need not be a string)."""
+    return None if value is None else value if isinstance(value, str) else json.dumps(value)
+
+
+def _norm(text: str | None) -> str | None:
+    return None if text is None else text.strip().rstrip(".").casefold()
 
 
 def _describe(exc: BaseException) -> str:
@@ -658,11 +663,16 @@ class _Run:
             counts[outcome] = len(reply.ids)
             logger.debug("chunk %d: %s (%s)", index, outcome.value, _describe(reply.error))
             return counts
-        answers: dict[Any, tuple[Any, Any]] = {}
-        conflicting: set[Any] = set()
+        answers: dict[str, tuple[str | None, str | None]] = {}
+        conflicting: set[str] = set()
         for item in getattr(reply.body, "device_list", None) or ():
             device_id = getattr(item, "device_id", None)
-            answer = (getattr(item, "status", None), getattr(item, "result_reason", None))
+            if not isinstance(device_id, str):
+                continue  # not one of ours, whatever it is
+            answer = (
+                _text(getattr(item, "status", None)),
+                _text(getattr(item, "result_reason", None)),
+            )
             if device_id in answers and answers[device_id] != answer:
                 conflicting.add(device_id)
             answers[device_id] = answer
@@ -687,19 +697,17 @@ class _Run:
         if key[0] is Outcome.UNKNOWN:
             return DeviceResult(Outcome.UNKNOWN, error=key[1], chunk=index)
         status, reason = key
-        raw_status = None if status is None else str(status)
-        raw_reason = None if reason is None else str(reason)
         if _norm(status) in SUCCESS_STATUSES[self.action] or (
             _norm(reason) in ALREADY_DONE_REASONS[self.action]
         ):
-            return DeviceResult(Outcome.SUCCEEDED, raw_status, raw_reason, chunk=index)
+            return DeviceResult(Outcome.SUCCEEDED, status, reason, chunk=index)
         if _norm(status) in FAILURE_STATUSES:
-            return DeviceResult(Outcome.FAILED, raw_status, raw_reason, chunk=index)
+            return DeviceResult(Outcome.FAILED, status, reason, chunk=index)
         return DeviceResult(
             Outcome.FAILED,
-            raw_status,
-            raw_reason,
-            error=f"status {raw_status!r} is not one the SDK knows",
+            status,
+            reason,
+            error=f"status {status!r} is not one the SDK knows",
             chunk=index,
         )
 
