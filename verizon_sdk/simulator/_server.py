@@ -137,6 +137,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Server(HTTPServer):
     """HTTPServer with one daemon thread per connection, all closed and joined on stop."""
 
+    # socketserver's default backlog of 5 drops the SYNs of a burst of new connections
+    # (16 client threads), stalling each such connect for the 1 s SYN retransmission.
+    request_queue_size = 128
+
     def __init__(self, simulator: Simulator) -> None:
         host, port = simulator.options.host, simulator.options.port
         self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
