@@ -185,6 +185,14 @@ ALREADY_DONE_REASONS: Mapping[str, frozenset[str]] = {
 }
 FAILURE_STATUSES = frozenset({"failure"})
 
+
+def in_asked_for_state(action: str, status: Any, reason: Any) -> bool:
+    """Whether a per-device answer to ``action`` ("assign"/"remove") leaves the device as asked."""
+    return _norm(_text(status)) in SUCCESS_STATUSES[action] or (
+        _norm(_text(reason)) in ALREADY_DONE_REASONS[action]
+    )
+
+
 #: Errors that every later chunk would meet too: they stop the run.
 FATAL_ERRORS: tuple[type[Exception], ...] = (
     AuthenticationError,
@@ -697,9 +705,7 @@ class _Run:
         if key[0] is Outcome.UNKNOWN:
             return DeviceResult(Outcome.UNKNOWN, error=key[1], chunk=index)
         status, reason = key
-        if _norm(status) in SUCCESS_STATUSES[self.action] or (
-            _norm(reason) in ALREADY_DONE_REASONS[self.action]
-        ):
+        if in_asked_for_state(self.action, status, reason):
             return DeviceResult(Outcome.SUCCEEDED, status, reason, chunk=index)
         if _norm(status) in FAILURE_STATUSES:
             return DeviceResult(Outcome.FAILED, status, reason, chunk=index)

@@ -25,7 +25,6 @@ from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationE
 from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest
 
 EXIT_OK, EXIT_DEVICES_FAILED, EXIT_USAGE, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-SUCCESS_STATUSES = frozenset({"Success", "LicenseAssignSuccess", "UpgradePending"})
 
 
 class UsageError(Exception):
@@ -206,7 +205,7 @@ def run_assign_or_remove(
         [d.device_id or "", d.status or "", d.result_reason or ""] for d in result.device_list or []
     ]
     print_table(out, ["DEVICE ID", "STATUS", "REASON"], outcomes)
-    failed = [row for row in outcomes if row[1] not in SUCCESS_STATUSES]
+    failed = [r for r in outcomes if not bulk.in_asked_for_state(args.command, r[1], r[2])]
     used = result.lic_used_count
     out.write(f"{len(outcomes) - len(failed)} succeeded, {len(failed)} failed; {used} in use\n")
     return EXIT_DEVICES_FAILED if failed else EXIT_OK
