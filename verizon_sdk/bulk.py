@@ -132,7 +132,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypedDict
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError
@@ -852,6 +852,18 @@ def read_device_ids(
             "device_ids", f"{invalid} invalid device id(s), nothing was sent; first: {first}"
         )
     return valid
+
+
+class BulkOptions(TypedDict, total=False):
+    """Keyword options of ``assign_licenses_bulk`` / ``remove_licenses_bulk`` (see above)."""
+
+    chunk_size: int
+    max_workers: int
+    reconcile: bool
+    stop_on_error: bool
+    strict: bool
+    progress: bool
+    on_chunk: Callable[[ChunkEvent], object] | None
 
 
 def run_bulk(

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, Literal, overload
+
+from typing_extensions import Unpack
 
 from verizon_sdk import bulk, endpoints, pagination
 from verizon_sdk.controllers.base_controller import BaseController
@@ -61,63 +63,19 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         return walk if pages else pagination.iter_items(walk)
 
     def assign_licenses_bulk(
-        self,
-        acc: str,
-        device_ids: Iterable[str],
-        *,
-        chunk_size: int = bulk.DEFAULT_CHUNK_SIZE,
-        max_workers: int = bulk.DEFAULT_MAX_WORKERS,
-        reconcile: bool = True,
-        stop_on_error: bool = False,
-        strict: bool = False,
-        progress: bool = False,
-        on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
+        self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
         """Assign licenses to any number of devices, in concurrent chunks, every id accounted for.
 
-        See :mod:`verizon_sdk.bulk` for the defaults, the four outcomes and reconciliation.
+        Options (all keyword-only): ``chunk_size`` (1000), ``max_workers`` (4),
+        ``reconcile`` (True), ``stop_on_error`` (False), ``strict`` (False),
+        ``progress`` (False), ``on_chunk`` (None). See :mod:`verizon_sdk.bulk` for
+        the four outcomes and reconciliation.
         """
-        return bulk.run_bulk(
-            self._pipeline,
-            "assign",
-            acc,
-            device_ids,
-            chunk_size=chunk_size,
-            max_workers=max_workers,
-            reconcile=reconcile,
-            stop_on_error=stop_on_error,
-            strict=strict,
-            progress=progress,
-            on_chunk=on_chunk,
-        )
+        return bulk.run_bulk(self._pipeline, "assign", acc, device_ids, **options)
 
     def remove_licenses_bulk(
-        self,
-        acc: str,
-        device_ids: Iterable[str],
-        *,
-        chunk_size: int = bulk.DEFAULT_CHUNK_SIZE,
-        max_workers: int = bulk.DEFAULT_MAX_WORKERS,
-        reconcile: bool = True,
-        stop_on_error: bool = False,
-        strict: bool = False,
-        progress: bool = False,
-        on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
+        self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
-        """Remove licenses from any number of devices, in concurrent chunks, every id accounted for.
-
-        See :mod:`verizon_sdk.bulk` for the defaults, the four outcomes and reconciliation.
-        """
-        return bulk.run_bulk(
-            self._pipeline,
-            "remove",
-            acc,
-            device_ids,
-            chunk_size=chunk_size,
-            max_workers=max_workers,
-            reconcile=reconcile,
-            stop_on_error=stop_on_error,
-            strict=strict,
-            progress=progress,
-            on_chunk=on_chunk,
-        )
+        """Remove licenses from any number of devices; options as ``assign_licenses_bulk``."""
+        return bulk.run_bulk(self._pipeline, "remove", acc, device_ids, **options)
