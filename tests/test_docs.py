@@ -55,8 +55,9 @@ def load_tool(name: str) -> Any:
 
 
 @pytest.fixture
-def doc_simulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[Simulator]:
+def doc_simulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Simulator]:
     """A fresh simulator that every client built by a doc block is pointed at."""
+    monkeypatch.chdir(tmp_path)  # blocks that write reports write them here
     with Simulator(m2m_tokens=("...", "sim-m2m-token"), max_page_size=100) as sim:
         real = verizon_sdk.client.VerizonClient
 
