@@ -1,0 +1,76 @@
+"""``benchmarks/run.py --quick`` runs every case briefly; its numbers are never asserted.
+
+The published SDK and matplotlib (the ``bench`` extra) are optional: without them, or with
+``--without published,chart``, their contenders are skipped, the output says so, and the run
+still succeeds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "benchmarks" / "run.py"
+CASES = {"status100", "status1000", "assign100"}
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _run_quick(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "run.py"),
+            "--quick",
+            "--out",
+            str(out),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done, json.loads((out / "results.json").read_text())
+
+
+@pytest.mark.parametrize("without", ["", "published,chart"], ids=["available", "without-optional"])
+def test_run_quick_covers_every_case(tmp_path: Path, without: str) -> None:
+    options = ("--without", without) if without else ()
+    done, results = _run_quick(tmp_path, *options)
+    published = _installed("verizon") and "published" not in without
+    chart = _installed("matplotlib") and "chart" not in without
+
+    assert results["meta"]["mode"] == "quick"
+    assert set(results["throughput"]) == CASES
+    for case in results["throughput"].values():
+        assert {"raw", "raw_no_env", "ours", "ours_times"} <= set(case["contenders"])
+        assert ("published" in case["contenders"]) is published
+    assert {"python", "requests", "ours"} <= set(results["cold_start"])
+    assert results["iterate"]["devices"] == 3000
+    assert results["bulk"]["devices"] == 2000
+    # Every target is reported: measured, or skipped with a reason when its contender is absent.
+    for target in results["targets"]:
+        if target["measured"] is None:
+            assert "published" in target["comparison"]
+            assert not published
+    assert len(results["targets"]) == 11
+
+    assert ("published" in results["skipped"]) is not published
+    assert ("SKIPPED published" in done.stdout) is not published
+    assert (tmp_path / "ratios.png").exists() is chart
+    assert ("SKIPPED chart" in done.stdout) is not chart
+    markdown = (tmp_path / "results.md").read_text()
+    assert "## Targets" in markdown
+    assert "V3 status GET, 1,000 devices" in markdown
