@@ -413,10 +413,25 @@ def test_401_naming_no_credential_renews_both(sim: Simulator, matrix: Matrix) ->
     assert sim.request_count(LOGIN) == 1
 
 
+def test_401_blaming_the_wrong_credential_still_recovers(sim: Simulator, matrix: Matrix) -> None:
+    # The body names the OAuth token twice; after renewing it, the SDK does not trust the
+    # body again and renews the session too.
+    with warm(sim, session=True) as client:
+        body = {"errorCode": "AccessToken.Invalid"}
+        sim.inject(Fault(path=STATUS, status=401, body=body, times=2))
+        result = matrix.call(get_status, client)
+    assert isinstance(result, V3LicenseSummary)
+    assert [r.status for r in sim.requests(STATUS)] == [401, 401, 200]
+    assert sim.token_count == 1
+    assert sim.request_count(LOGIN) == 1
+
+
 @pytest.mark.parametrize(
     ("body", "requests", "tokens", "logins"),
     [
-        ({"errorCode": "AccessToken.Invalid"}, 2, 1, 0),  # OAuth renewed once, no login
+        # the body blames the OAuth token: renewed; blamed again: the body may be wrong,
+        # so the session is renewed too before giving up
+        ({"errorCode": "AccessToken.Invalid"}, 3, 1, 1),
         ({"message": "Unauthorized"}, 2, 1, 1),  # both renewed at once
     ],
 )

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import math
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ACCOUNT, API_ROOT, TOKEN_URL, make_client, token_body
 from tests.sim_helpers import sim_client
-from verizon_sdk import VerizonClient, endpoints
+from verizon_sdk import VerizonClient, auth, endpoints
 from verizon_sdk.endpoints import Endpoint
 from verizon_sdk.exceptions import (
     APIConnectionError,
@@ -336,3 +337,43 @@ def test_absurdly_deep_json_is_not_a_recursion_error(status: int, body: bytes) -
     assert isinstance(result, APIException)
     assert type(result) is not APIException
     assert str(result)
+
+
+# -- the token helpers never fail on what a server sends --------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON | st.sampled_from([10**400, "1e400", "nan", "-inf", "3600", " 60 ", -1]))
+def test_any_expires_in_gives_a_usable_lifetime(value: Any) -> None:
+    seconds = auth._lifetime(value)
+    assert math.isfinite(seconds)
+    assert seconds >= 0
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value < 1e300:
+        assert seconds == float(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.none() | st.text(max_size=80) | JSON.map(json.dumps))
+def test_any_401_body_blames_at_most_one_credential(body: str | None) -> None:
+    blamed = auth.rejected_credentials(body)
+    assert blamed in (frozenset(), {auth.OAUTH_AUTH}, {auth.M2M_AUTH})
+
+
+@pytest.mark.parametrize(
+    ("body", "blamed"),
+    [
+        ('{"errorCode": "AccessToken.Expired"}', {auth.OAUTH_AUTH}),
+        ('{"error": "invalid_token"}', set()),  # any token may be "invalid_token"
+        ('{"errorMessage": "Bearer access token has expired"}', {auth.OAUTH_AUTH}),
+        ('{"errorCode": "SessionToken.Expired"}', {auth.M2M_AUTH}),
+        ('{"errorMessage": "VZ-M2M-Token is invalid"}', {auth.M2M_AUTH}),
+        ('{"message": "Unauthorized"}', set()),
+        ('{"errorMessage": "access token and session both expired"}', set()),
+        ('{"unrelated": "session"}', set()),  # only error fields are read
+        ("session expired", set()),  # not JSON
+        ('["AccessToken.Expired"]', set()),
+        ("[" * 100_000, set()),
+    ],
+)
+def test_which_credential_a_401_blames(body: str, blamed: set[str]) -> None:
+    assert auth.rejected_credentials(body) == blamed

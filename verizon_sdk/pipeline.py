@@ -250,18 +250,17 @@ class Pipeline:
     def _to_renew(self, exc: AuthenticationError, renewed: set[str]) -> frozenset[str]:
         """The credentials to renew after a 401; empty: give up.
 
-        The 401 body may name the rejected credential (the simulator's
-        ``AccessToken.Expired`` / ``SessionToken.Expired``; the real service's format
-        is unknown). A credential it names is renewed, unless it was already
-        renewed during this call: then the 401 stands. When the body names none,
-        or names one that cannot be renewed (a static ``VZ-M2M-Token``), every
-        renewable credential not yet renewed during this call is renewed.
+        Each credential is renewed at most once per call. The 401 body may name the
+        rejected credential (the simulator's ``AccessToken.Expired`` /
+        ``SessionToken.Expired``; the real service's format is unknown): then only that
+        one is renewed, so an expired OAuth token does not cost a login. Otherwise (no
+        name, a name that cannot be renewed such as a static ``VZ-M2M-Token``, or a name
+        already renewed during this call, in case the body was wrong) every renewable
+        credential not yet renewed is. Nothing left to renew: the 401 stands.
         """
         renewable = {OAUTH_AUTH} | ({M2M_AUTH} if self.m2m.renewable else set())
-        blamed = rejected_credentials(exc.body) & renewable
-        if blamed:
-            return frozenset(blamed - renewed)
-        return frozenset(renewable - renewed)
+        blamed = (rejected_credentials(exc.body) & renewable) - renewed
+        return frozenset(blamed or renewable - renewed)
 
     def _drop_rejected_tokens(self, exc: AuthenticationError, renew: frozenset[str]) -> None:
         headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
