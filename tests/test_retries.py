@@ -350,6 +350,23 @@ def test_connection_refused_exhausts_retries(sim: Simulator, waits: Waits) -> No
     assert sim.request_count(ASSIGN) == 0
 
 
+def test_tls_failure_is_not_retried(sim: Simulator, waits: Waits) -> None:
+    # "other" errors (TLS, proxy) do not go away by themselves: one attempt.
+    gate = Gate(sim.port).open()
+    try:
+        tls_url = gate.url.replace("http://", "https://")
+        with (
+            sim_client(sim, base_url=tls_url) as client,
+            pytest.raises(APIConnectionError, match="SSLError") as info,
+        ):
+            get_status(client)
+    finally:
+        gate.close()
+    assert not isinstance(info.value, APITimeoutError)
+    assert gate.accepted == 1
+    assert waits.seconds == []
+
+
 @pytest.mark.parametrize("call", [get_status, assign])
 def test_server_closing_idle_keep_alive_connection_is_harmless(
     sim: Simulator, waits: Waits, call: Any
