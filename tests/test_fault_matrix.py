@@ -68,6 +68,9 @@ class Matrix:
 
     def call(self, fn: Callable[..., Any], *args: Any) -> Any:
         """The call's result, or the SDK error it raised (anything else fails the test)."""
+        for arg in args:  # the client, its configuration and credentials
+            config = getattr(arg, "config", None)
+            self.texts += [repr(arg), repr(config), str(config)]
         try:
             result = fn(*args)
         except APIException as exc:
