@@ -46,8 +46,9 @@ class Gate:
 
     ``open()`` listens (on the same port every time), ``refuse()`` stops listening
     and cuts every connection (new connections are then refused: nothing can be
-    sent), ``cut()`` closes the open connections only (idle keep-alive
-    connections in the client's pool go stale). ``close()`` stops everything.
+    sent), ``stall()`` makes new connections time out instead, ``cut()`` closes the
+    open connections only (idle keep-alive connections in the client's pool go
+    stale). ``close()`` stops everything.
     """
 
     def __init__(self, target_port: int) -> None:
@@ -59,9 +60,35 @@ class Gate:
         self._listener: threading.Thread | None = None
         self._sockets: list[socket.socket] = []
         self._threads: list[threading.Thread] = []
+        self._stalled: list[socket.socket] = []
         self.accepted = 0
 
+    def stall(self) -> None:
+        """Listen without ever accepting, the queue full: a connect now times out.
+
+        Nothing is sent on such a connection (the handshake never completes), like a
+        server that is down behind a firewall that drops packets.
+        """
+        self.refuse()
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(0)
+        self._stalled = [listener]
+        for _ in range(3):  # fill the accept queue (backlog 0 still queues one or two)
+            filler = socket.socket()
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", self.port))
+            self._stalled.append(filler)
+
+    def _unstall(self) -> None:
+        for sock in self._stalled:
+            sock.close()
+        self._stalled = []
+
     def open(self) -> Gate:
+        self._unstall()
         server = socket.socket()
         server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         server.bind(("127.0.0.1", self.port))
@@ -113,6 +140,7 @@ class Gate:
             sock.close()
 
     def refuse(self) -> None:
+        self._unstall()
         self._listening.clear()
         if self._listener is not None:
             self._listener.join(5)

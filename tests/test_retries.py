@@ -336,6 +336,33 @@ def test_post_is_retried_when_nothing_could_be_sent(sim: Simulator, waits: Waits
         gate.close()
 
 
+def test_post_is_retried_after_a_connect_timeout(sim: Simulator, waits: Waits) -> None:
+    gate = Gate(sim.port).open()
+    try:
+        with warm(sim, base_url=gate.url, timeout=(0.2, 1.0)) as client:
+            gate.stall()  # the next connect times out: nothing is sent
+            waits.hook = lambda _: gate.is_open or gate.open()
+            result = assign(client)
+        assert result.device_list[0].status == "Success"
+        assert len(waits.seconds) == 1
+        assert sim.request_count(ASSIGN) == 1
+    finally:
+        gate.close()
+
+
+def test_connect_timeout_exhausts_retries_as_a_timeout(sim: Simulator, waits: Waits) -> None:
+    gate = Gate(sim.port).open()
+    try:
+        with warm(sim, base_url=gate.url, timeout=(0.1, 1.0)) as client:
+            gate.stall()
+            with pytest.raises(APITimeoutError, match="before anything was sent"):
+                assign(client)
+    finally:
+        gate.close()
+    assert len(waits.seconds) == 3
+    assert sim.request_count(ASSIGN) == 0
+
+
 def test_connection_refused_exhausts_retries(sim: Simulator, waits: Waits) -> None:
     gate = Gate(sim.port).open()
     try:
