@@ -15,6 +15,7 @@ import math
 import warnings
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
 import responses
@@ -48,6 +49,7 @@ from verizon_sdk.models import (
     V3LicenseSummary,
 )
 from verizon_sdk.models._base import Model
+from verizon_sdk.redaction import Redactor
 from verizon_sdk.simulator import Fault, Simulator
 
 MODELS: list[type[Model]] = [
@@ -377,3 +379,22 @@ def test_any_401_body_blames_at_most_one_credential(body: str | None) -> None:
 )
 def test_which_credential_a_401_blames(body: str, blamed: set[str]) -> None:
     assert auth.rejected_credentials(body) == blamed
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    secret=st.text(min_size=4, max_size=24).filter(lambda s: s.strip() == s and "*" not in s),
+    before=st.text(max_size=10),
+)
+def test_a_secret_is_masked_however_it_is_echoed(secret: str, before: str) -> None:
+    redactor = Redactor(secret)
+    for echoed in (
+        secret,
+        json.dumps({"echo": secret}),
+        json.dumps({"echo": secret}, ensure_ascii=False),
+        urlencode({"echo": secret}),
+        quote(secret, safe=""),
+    ):
+        masked = redactor(before + echoed)
+        assert secret not in masked
+        assert json.dumps(secret)[1:-1] not in masked
