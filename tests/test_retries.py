@@ -7,6 +7,7 @@ the assertions can name them exactly and the tests stay fast.
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -411,6 +412,59 @@ def test_server_closing_idle_keep_alive_connection_is_harmless(
         assert sim.request_count(ASSIGN if call is assign else STATUS) == 1
     finally:
         gate.close()
+
+
+class TruncatingServer:
+    """Answers a token, then every other request with a body cut off after 14 bytes."""
+
+    TOKEN_BODY = b'{"access_token": "cut-token-1234", "expires_in": 3600}'
+
+    def __init__(self) -> None:
+        self._listener = socket.socket()
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(8)
+        self._listener.settimeout(0.05)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/api"
+        self.cut = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                request = conn.recv(65536)
+                head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                if b"/oauth2/token" in request:
+                    body = self.TOKEN_BODY
+                    conn.sendall(head + b"Content-Length: %d\r\n\r\n" % len(body) + body)
+                else:
+                    self.cut += 1
+                    conn.sendall(head + b'Content-Length: 1000\r\n\r\n{"accountName"')
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self._listener.close()
+
+
+def test_get_cut_off_mid_body_is_not_retried(sim: Simulator, waits: Waits) -> None:
+    # Documented limitation: urllib3 reads the body after its retry loop.
+    server = TruncatingServer()
+    try:
+        with (
+            sim_client(sim, base_url=server.url) as client,
+            pytest.raises(APIConnectionError, match="IncompleteRead") as info,
+        ):
+            get_status(client)
+    finally:
+        server.close()
+    assert not isinstance(info.value, APITimeoutError)
+    assert server.cut == 1
 
 
 # -- token endpoint and login -----------------------------------------------------------------
