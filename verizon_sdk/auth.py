@@ -62,7 +62,7 @@ def post(
     try:
         return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        raise transport_error(what, exc, idempotent=idempotent) from exc
+        raise transport_error(what, exc, idempotent=idempotent, advice="") from exc
 
 
 def _json_text(text: str | None) -> Any:

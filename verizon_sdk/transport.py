@@ -184,7 +184,13 @@ def _causes(exc: BaseException) -> Iterator[BaseException]:
         todo += [w for w in wrapped if isinstance(w, BaseException)]
 
 
-def transport_error(what: str, exc: BaseException, *, idempotent: bool) -> APIConnectionError:
+def transport_error(
+    what: str,
+    exc: BaseException,
+    *,
+    idempotent: bool,
+    advice: str = "check before sending it again",
+) -> APIConnectionError:
     """The SDK error for a request that got no HTTP response.
 
     A timeout becomes :class:`APITimeoutError` (``requests`` reports a read
@@ -208,10 +214,9 @@ def transport_error(what: str, exc: BaseException, *, idempotent: bool) -> APICo
     elif idempotent:
         note = ""
     else:
-        note = (
-            " after the request was sent; not retried, as the service may have applied it: "
-            "check before sending it again"
-        )
+        note = " after the request was sent; not retried, as the service may have applied it"
+        if advice:
+            note += f": {advice}"
     message = f"{what} {kind}{note}; {type(exc).__name__}: {exc}"
     error_class = APITimeoutError if timed_out else APIConnectionError
     return error_class(message)
