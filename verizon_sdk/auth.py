@@ -77,9 +77,10 @@ def rejected_credentials(body: str | None) -> frozenset[str]:
     """Which credential a 401 body blames: ``{OAUTH_AUTH}``, ``{M2M_AUTH}``, or none.
 
     The error code and message fields of a JSON body are searched for words that
-    name one credential only (``AccessToken.Expired``, ``Bearer``, ``invalid_token``;
-    ``SessionToken.Expired``, ``VZ-M2M-Token``). A body that names both, neither, or
-    is not JSON blames nothing: the caller then renews every credential.
+    name one credential only (``AccessToken.Expired``, ``Bearer``, ``access_token``;
+    ``SessionToken.Expired``, ``VZ-M2M-Token``, ``session``). A body that names both,
+    neither (a bare ``invalid_token`` could be either token), or is not JSON blames
+    nothing: the caller then renews every credential.
     """
     data = _json_text(body)
     if not isinstance(data, dict):
