@@ -74,3 +74,24 @@ def test_run_quick_covers_every_case(tmp_path: Path, without: str) -> None:
     markdown = (tmp_path / "results.md").read_text()
     assert "## Targets" in markdown
     assert "V3 status GET, 1,000 devices" in markdown
+
+
+def test_import_and_client_leave_apimatic_pipeline_to_the_first_request() -> None:
+    # Cold start (benchmarks/coldstart.py): apimatic-core's call pipeline pulls in jsonpickle,
+    # PyYAML and dateutil; importing the SDK and building a client must not.
+    heavy = ["jsonpickle", "yaml", "dateutil", "apimatic_core.api_call", "apimatic_core.utilities"]
+    code = f"""
+import sys
+from verizon_sdk import ThingspaceOauthCredentials, VerizonClient, VZM2mTokenCredentials
+client = VerizonClient(
+    thingspace_oauth_credentials=ThingspaceOauthCredentials(
+        oauth_client_id="id", oauth_client_secret="secret"),
+    vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token="token"),
+)
+client.software_management_licenses_v3
+print(sorted(name for name in {heavy!r} if name in sys.modules))
+"""
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

@@ -11,27 +11,14 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Mapping
-from functools import partial
-from typing import Any
+from functools import cache, partial
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
-from apimatic_core.api_call import ApiCall
-from apimatic_core.authentication.multiple.and_auth_group import And
-from apimatic_core.configurations.endpoint_configuration import EndpointConfiguration
-from apimatic_core.configurations.global_configuration import GlobalConfiguration
-from apimatic_core.http.configurations.http_client_configuration import HttpClientConfiguration
-from apimatic_core.http.response.api_response import ApiResponse
-from apimatic_core.logger.configuration.api_logging_configuration import (
-    ApiLoggingConfiguration,
-    ApiRequestLoggingConfiguration,
-    ApiResponseLoggingConfiguration,
-)
-from apimatic_core.request_builder import RequestBuilder
-from apimatic_core.response_handler import ResponseHandler
-from apimatic_core.types.error_case import ErrorCase
-from apimatic_core.types.parameter import Parameter
 from apimatic_core_interfaces.logger.logger import Logger
 
 from verizon_sdk import __version__
@@ -64,13 +51,55 @@ from verizon_sdk.transport import (
 )
 from verizon_sdk.validation import check_account, check_body, check_query
 
+if TYPE_CHECKING:
+    from apimatic_core.configurations.global_configuration import GlobalConfiguration
+    from apimatic_core.http.response.api_response import ApiResponse
+    from apimatic_core.logger.configuration.api_logging_configuration import (
+        ApiLoggingConfiguration,
+    )
+
 logger = logging.getLogger("verizon_sdk")
 
 _JSON = "application/json"
-_GLOBAL_ERRORS = {
-    code: ErrorCase().error_message(reason).exception_type(cls)
-    for code, (cls, reason) in STATUS_ERRORS.items()
-}
+
+
+@cache
+def _core() -> Any:
+    """apimatic-core's call pipeline, imported on first use rather than with the package.
+
+    Importing it pulls in jsonpickle (and PyYAML, when installed) and dateutil: about a quarter
+    of a cold ``import verizon_sdk`` and 2 MiB (see ``benchmarks/``). Programs that import
+    the SDK without calling the service (``verizon-licenses --help``, test collection) do not
+    pay for it; the first request does, once per process.
+    """
+    from apimatic_core.api_call import ApiCall
+    from apimatic_core.authentication.multiple.and_auth_group import And
+    from apimatic_core.configurations.endpoint_configuration import EndpointConfiguration
+    from apimatic_core.configurations.global_configuration import GlobalConfiguration
+    from apimatic_core.http.configurations.http_client_configuration import (
+        HttpClientConfiguration,
+    )
+    from apimatic_core.logger.configuration import api_logging_configuration
+    from apimatic_core.request_builder import RequestBuilder
+    from apimatic_core.response_handler import ResponseHandler
+    from apimatic_core.types.error_case import ErrorCase
+    from apimatic_core.types.parameter import Parameter
+
+    return SimpleNamespace(
+        ApiCall=ApiCall,
+        And=And,
+        EndpointConfiguration=EndpointConfiguration,
+        GlobalConfiguration=GlobalConfiguration,
+        HttpClientConfiguration=HttpClientConfiguration,
+        logging=api_logging_configuration,
+        RequestBuilder=RequestBuilder,
+        ResponseHandler=ResponseHandler,
+        Parameter=Parameter,
+        global_errors={
+            code: ErrorCase().error_message(reason).exception_type(cls)
+            for code, (cls, reason) in STATUS_ERRORS.items()
+        },
+    )
 
 
 class _StdlibLogger(Logger):  # type: ignore[misc]
@@ -86,7 +115,8 @@ class _StdlibLogger(Logger):  # type: ignore[misc]
 
 def _logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
     # Header masking is apimatic's allow-list: Authorization and VZ-M2M-Token are masked.
-    request = ApiRequestLoggingConfiguration(
+    config = _core().logging
+    request = config.ApiRequestLoggingConfiguration(
         log_body=True,
         log_headers=True,
         headers_to_include=None,
@@ -94,20 +124,21 @@ def _logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
         headers_to_unmask=None,
         include_query_in_path=True,
     )
-    response = ApiResponseLoggingConfiguration(
+    response = config.ApiResponseLoggingConfiguration(
         log_body=True,
         log_headers=True,
         headers_to_include=None,
         headers_to_exclude=None,
         headers_to_unmask=None,
     )
-    return ApiLoggingConfiguration(
+    logging_configuration: ApiLoggingConfiguration = config.ApiLoggingConfiguration(
         logger=_StdlibLogger(redactor),
         log_level=logging.DEBUG,
         mask_sensitive_headers=True,
         request_logging_config=request,
         response_logging_config=response,
     )
+    return logging_configuration
 
 
 def _serialize_body(body: Any) -> str:
@@ -182,34 +213,46 @@ class Pipeline:
         else:
             assert config.vz_m2m_token_credentials is not None
             self.m2m = StaticM2MToken(config.vz_m2m_token_credentials)
-        http_client = SdkHttpClient(self.session, timeout)
-        user_agent = config.user_agent or (
+        self._http_client = SdkHttpClient(self.session, timeout)
+        self._user_agent = config.user_agent or (
             f"verizon-sdk/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
         )
+        # apimatic configurations (quiet, logged): built on the first request, see _core().
+        self._configurations: tuple[GlobalConfiguration, GlobalConfiguration] | None = None
+        self._configurations_lock = threading.Lock()
 
-        def global_configuration(logging_configuration: Any) -> GlobalConfiguration:
-            http = HttpClientConfiguration(
-                timeout=timeout,
-                max_retries=config.max_retries,
-                backoff_factor=config.backoff_factor,
-                retry_statuses=list(config.retry_statuses),
-                logging_configuration=logging_configuration,
-                proxy_settings=config.proxy_settings,
-            )
-            http.set_http_client(http_client)
-            return (
-                GlobalConfiguration(http)
-                .global_errors(_GLOBAL_ERRORS)
-                .global_header("Accept", _JSON)
-                .user_agent(user_agent)
-                .auth_managers(
-                    {OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)}
-                )
-                .base_uri_executor(config.server_url)
-            )
+    def _global_configuration(self, logged: bool) -> GlobalConfiguration:
+        configurations = self._configurations
+        if configurations is None:
+            with self._configurations_lock:
+                configurations = self._configurations
+                if configurations is None:
+                    configurations = self._configurations = (
+                        self._build_configuration(None),
+                        self._build_configuration(_logging_configuration(self.redactor)),
+                    )
+        return configurations[logged]
 
-        self._quiet = global_configuration(None)
-        self._logged = global_configuration(_logging_configuration(self.redactor))
+    def _build_configuration(self, logging_configuration: Any) -> GlobalConfiguration:
+        config, core = self.config, _core()
+        http = core.HttpClientConfiguration(
+            timeout=config.timeout.as_requests(),
+            max_retries=config.max_retries,
+            backoff_factor=config.backoff_factor,
+            retry_statuses=list(config.retry_statuses),
+            logging_configuration=logging_configuration,
+            proxy_settings=config.proxy_settings,
+        )
+        http.set_http_client(self._http_client)
+        configuration: GlobalConfiguration = (
+            core.GlobalConfiguration(http)
+            .global_errors(core.global_errors)
+            .global_header("Accept", _JSON)
+            .user_agent(self._user_agent)
+            .auth_managers({OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)})
+            .base_uri_executor(config.server_url)
+        )
+        return configuration
 
     def close(self) -> None:
         if self._owns_session:
@@ -277,33 +320,36 @@ class Pipeline:
         query: Mapping[str, str],
         body: Any,
     ) -> ApiResponse:
+        core = _core()
         builder = (
-            RequestBuilder()
+            core.RequestBuilder()
             .server(endpoint.server)
             .path(endpoint.path)
             .http_method(endpoint.method)
             # M2M first: a session login may renew the OAuth token the Bearer header then uses
-            .auth(And(M2M_AUTH, OAUTH_AUTH))
+            .auth(core.And(M2M_AUTH, OAUTH_AUTH))
         )
         for name in endpoint.path_params:
-            builder.template_param(Parameter().key(name).value(arguments[name]).should_encode(True))
+            builder.template_param(
+                core.Parameter().key(name).value(arguments[name]).should_encode(True)
+            )
         for wire, value in query.items():
-            builder.query_param(Parameter().key(wire).value(value))
+            builder.query_param(core.Parameter().key(wire).value(value))
         if body is not None:
-            builder.header_param(Parameter().key("Content-Type").value(_JSON))
-            builder.body_param(Parameter().value(body)).body_serializer(_serialize_body)
+            builder.header_param(core.Parameter().key("Content-Type").value(_JSON))
+            builder.body_param(core.Parameter().value(body)).body_serializer(_serialize_body)
         handler = (
-            ResponseHandler()
+            core.ResponseHandler()
             .is_api_response(True)
             .local_error("400", "Bad request", endpoint.bad_request_error)
             .convertor(partial(parse_body, endpoint.response_model))
         )
-        configuration = self._logged if logger.isEnabledFor(logging.DEBUG) else self._quiet
+        configuration = self._global_configuration(logger.isEnabledFor(logging.DEBUG))
         call = (
-            ApiCall(configuration)
+            core.ApiCall(configuration)
             .request(builder)
             .response(handler)
-            .endpoint_configuration(EndpointConfiguration())
+            .endpoint_configuration(core.EndpointConfiguration())
         )
         try:
             response: ApiResponse = call.execute()
