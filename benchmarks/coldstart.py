@@ -21,27 +21,66 @@ from typing import Any
 
 import measure
 
-_CLIENT = (
-    "client = VerizonClient("
-    "thingspace_oauth_credentials=ThingspaceOauthCredentials("
-    "oauth_client_id='bench-client', oauth_client_secret='bench-secret'), "
-    "vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token='t'))\n"
-    "client.software_management_licenses_v3"
+_OURS = """\
+from verizon_sdk import ThingspaceOauthCredentials, VerizonClient, VZM2mTokenCredentials
+client = VerizonClient(
+    thingspace_oauth_credentials=ThingspaceOauthCredentials(
+        oauth_client_id="bench-client", oauth_client_secret="bench-secret"),
+    vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token="{m2m}"),
+    base_url="{root}",
 )
+licenses = client.software_management_licenses_v3
+"""
+_OURS_CALL = 'assert len(licenses.get_account_licenses_status("{account}").device_list) == 100\n'
+
+_PUBLISHED = """\
+from verizon.configuration import Environment, Server
+from verizon.http.auth.thingspace_oauth import ThingspaceOauthCredentials
+from verizon.http.auth.vz_m2m_token import VZM2mTokenCredentials
+from verizon.verizon_client import VerizonClient
+client = VerizonClient(
+    thingspace_oauth_credentials=ThingspaceOauthCredentials(
+        oauth_client_id="bench-client", oauth_client_secret="bench-secret"),
+    vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token="{m2m}"),
+)
+licenses = client.software_management_licenses_v3
+"""
+# As in contenders.py: no base-URL option, so every server is pointed at the local root.
+_PUBLISHED_CALL = """\
+_suffix = {{Server.OAUTH_SERVER: "/ts/v1", Server.SOFTWARE_MANAGEMENT_V3: "/fota/v3"}}
+client.config.environments = {{
+    Environment.PRODUCTION: {{s: "{root}" + _suffix.get(s, "/unused") for s in Server}}
+}}
+assert len(licenses.get_account_licenses_status("{account}").body.device_list) == 100
+"""
+
+_RAW_CALL = """\
+import json
+session = requests.Session()
+token = session.post(
+    "{root}/ts/v1/oauth2/token",
+    data={{"grant_type": "client_credentials"}},
+    auth=("bench-client", "bench-secret"),
+).json()["access_token"]
+response = session.get(
+    "{root}/fota/v3/licenses/{account}",
+    headers={{"Authorization": "Bearer " + token, "VZ-M2M-Token": "{m2m}",
+             "Accept": "application/json"}},
+)
+response.raise_for_status()
+assert len(json.loads(response.content)["deviceList"]) == 100
+"""
 
 SNIPPETS: dict[str, tuple[str, str]] = {
     "python": ("bare interpreter", "pass"),
     "requests": ("import requests", "import requests"),
-    "ours": (
-        "import verizon_sdk + client",
-        "from verizon_sdk import ThingspaceOauthCredentials, VerizonClient, VZM2mTokenCredentials\n"
-        + _CLIENT,
-    ),
-    "published": (
-        "import verizon (published) + client",
-        "from verizon.verizon_client import VerizonClient\n"
-        "from verizon.http.auth.thingspace_oauth import ThingspaceOauthCredentials\n"
-        "from verizon.http.auth.vz_m2m_token import VZM2mTokenCredentials\n" + _CLIENT,
+    "ours": ("import verizon_sdk + client", _OURS),
+    "published": ("import verizon (published) + client", _PUBLISHED),
+    "requests_first": ("import requests + token + status GET", "import requests\n" + _RAW_CALL),
+    "ours_first": ("import verizon_sdk + client + first call", _OURS + _OURS_CALL),
+    "published_first": (
+        "import verizon (published) + client + first call",
+        _PUBLISHED + _PUBLISHED_CALL,
     ),
 }
 
@@ -61,9 +100,9 @@ print(_elapsed, _hwm, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def run_once(key: str) -> tuple[float, float, float, float]:
+def run_once(key: str, fill: dict[str, str]) -> tuple[float, float, float, float]:
     """Seconds in the snippet, peak RSS (MiB), ru_maxrss (MiB), seconds for the process."""
-    code = _TEMPLATE.format(snippet=SNIPPETS[key][1])
+    code = _TEMPLATE.format(snippet=SNIPPETS[key][1].format(**fill))
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False
@@ -76,14 +115,15 @@ def run_once(key: str) -> tuple[float, float, float, float]:
     return float(seconds), peak / 1024, int(maxrss_kib) / 1024, process_seconds
 
 
-def measure_cold_start(keys: list[str], rounds: int) -> dict[str, Any]:
+def measure_cold_start(keys: list[str], rounds: int, fill: dict[str, str]) -> dict[str, Any]:
+    """``fill``: ``root`` (the fixed server's API root), ``account`` and ``m2m``."""
     samples: dict[str, list[tuple[float, float, float, float]]] = {key: [] for key in keys}
     for key in keys:  # warm the OS file cache: "cold" means a fresh interpreter, not a cold disk
-        run_once(key)
+        run_once(key, fill)
     for round_index in range(rounds):
         shift = round_index % len(keys)
         for key in [*keys[shift:], *keys[:shift]]:
-            samples[key].append(run_once(key))
+            samples[key].append(run_once(key, fill))
     results: dict[str, Any] = {}
     for key, runs in samples.items():
         results[key] = {
@@ -97,10 +137,16 @@ def measure_cold_start(keys: list[str], rounds: int) -> dict[str, Any]:
                 for s, m, u, p in runs
             ],
         }
-    for other in ("requests", "published"):
-        if other in samples and "ours" in samples:
+    results["ratios"] = {}
+    for ours, other in [
+        ("ours", "requests"),
+        ("ours", "published"),
+        ("ours_first", "requests_first"),
+        ("ours_first", "published_first"),
+    ]:
+        if other in samples and ours in samples:
             ratios = measure.per_round_ratios(
-                [r[0] for r in samples["ours"]], [r[0] for r in samples[other]]
+                [r[0] for r in samples[ours]], [r[0] for r in samples[other]]
             )
-            results[f"ours_over_{other}"] = measure.summary(ratios)
+            results["ratios"][f"{ours} / {other}"] = measure.summary(ratios)
     return results

@@ -59,12 +59,12 @@ def informational_table(throughput: dict[str, Any]) -> list[str]:
 
 def cold_table(cold: dict[str, Any]) -> list[str]:
     lines = [
-        "| fresh interpreter | import + client, ms | whole process, ms | peak RSS (VmHWM), MiB "
+        "| fresh interpreter runs | in-process, ms | whole process, ms | peak RSS (VmHWM), MiB "
         "| ru_maxrss, MiB |",
         "|---|---:|---:|---:|---:|",
     ]
     for entry in cold.values():
-        if not isinstance(entry, dict) or "label" not in entry:
+        if "label" not in entry:
             continue
         lines.append(
             f"| {entry['label']} | {entry['seconds']['median'] * 1e3:.1f} "
@@ -110,7 +110,19 @@ def markdown(results: dict[str, Any]) -> str:
             "",
         ]
     if results.get("cold_start"):
-        out += ["## Cold start", "", *cold_table(results["cold_start"]), ""]
+        cold = results["cold_start"]
+        out += [
+            "## Cold start",
+            "",
+            *cold_table(cold),
+            "",
+            "Time ratios (ours ÷ the other; below 1 means we are faster):",
+            "",
+            "| ratio | median [p25-p75] |",
+            "|---|---|",
+            *[f"| {name} | {_range(summary)} |" for name, summary in cold["ratios"].items()],
+            "",
+        ]
     if results.get("iterate"):
         it = results["iterate"]
         out += [
