@@ -197,6 +197,28 @@ def test_assign_bulk_bad_options_raise_before_sending(
     assert api_calls(mocked) == []
 
 
+def test_assign_bulk_non_callable_on_chunk_raises_before_sending(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    with pytest.raises(InvalidTypeError) as info:
+        assign(client, [imei(1)], on_chunk=5)
+    assert info.value.parameter == "on_chunk"
+    assert api_calls(mocked) == []
+
+
+@pytest.mark.parametrize("method", ["assign_licenses_bulk", "remove_licenses_bulk"])
+def test_bulk_option_typo_names_the_method_and_suggests(
+    client: VerizonClient, mocked: responses.RequestsMock, method: str
+) -> None:
+    controller = client.software_management_licenses_v3
+    with pytest.raises(TypeError, match=rf"{method}\(\) got an unexpected keyword argument "
+                       r"'chunksize' \(did you mean 'chunk_size'\?\)"):  # fmt: skip
+        getattr(controller, method)(ACCOUNT, [imei(1)], chunksize=10)
+    with pytest.raises(TypeError, match=r"argument 'colour'$"):
+        getattr(controller, method)(ACCOUNT, [imei(1)], colour=1)
+    assert api_calls(mocked) == []
+
+
 def test_assign_bulk_bad_account_raises_before_reading(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
@@ -394,6 +416,29 @@ def test_assign_bulk_stops_on_an_error_every_chunk_would_meet(
     assert "which every later chunk would meet" in result.stopped
     assert (result[ids[-1]].error or "").startswith("not sent: chunk 0 failed with")
     assert "stopped early" in repr(result)
+
+
+@pytest.mark.parametrize("message", ["Invalid account name format", "Inactive account"])
+def test_assign_bulk_stops_on_a_400_about_the_account(
+    client: VerizonClient, mocked: responses.RequestsMock, message: str
+) -> None:
+    body = {"errorCode": "INVALID_PARAMETER", "errorMessage": message}
+    mocked.add(responses.POST, ASSIGN_URL, status=400, json=body)
+    result = assign(client, ids_of(10), chunk_size=2, max_workers=1)
+    assert len(posts(mocked)) <= 2
+    assert set(outcomes(result).values()) == {"not_attempted"}
+    assert result.stopped is not None
+    assert message in result.stopped
+
+
+def test_assign_bulk_other_400_does_not_stop_the_run(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    body = {"errorCode": "INVALID_PARAMETER", "errorMessage": "Device list is empty"}
+    mocked.add(responses.POST, ASSIGN_URL, status=400, json=body)
+    result = assign(client, ids_of(6), chunk_size=2, max_workers=1)
+    assert len(posts(mocked)) == 3
+    assert result.stopped is None
 
 
 def test_assign_bulk_token_failure_stops_the_run(mocked: responses.RequestsMock) -> None:
@@ -615,6 +660,7 @@ def test_bulk_result_to_dict_and_json(mixed: BulkResult) -> None:
         "error": None,
         "chunk": 0,
         "reconciled": False,
+        "invalid": False,
         "occurrences": 2,
     }
     assert json.loads(mixed.to_json()) == data
@@ -634,6 +680,7 @@ def test_bulk_result_to_csv_path_and_file(mixed: BulkResult, tmp_path: Path) -> 
     assert rows[1]["reason"] == "Device does not exist."
     assert rows[3]["device_id"] == "bad id\n"  # quoted, survives the round trip
     assert rows[0]["occurrences"] == "2"
+    assert [r["invalid"] for r in rows] == ["False", "False", "False", "True"]
 
 
 # -- progress and callbacks -----------------------------------------------------------------------

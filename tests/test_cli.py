@@ -88,8 +88,11 @@ def test_status_json_and_csv(sim: Simulator, api: str) -> None:
 def test_assign_from_arguments_reports_failures_with_exit_1(sim: Simulator) -> None:
     result = run(["assign", ACCOUNT, "990000000009999", "12345"], environment(sim))
     assert result.returncode == 1, result.stderr
-    assert "990000000009999" in result.stdout
-    assert "Device does not exist." in result.stdout
+    assert "990000000009999" not in result.stdout  # only the problems are listed
+    assert "12345      failed   Failure  Device does not exist." in result.stdout
+    verbose = run(["assign", "-v", ACCOUNT, "990000000009998"], environment(sim))
+    assert verbose.returncode == 0, verbose.stderr
+    assert "990000000009998  succeeded  Success  Success" in verbose.stdout
     assert "1 succeeded, 1 failed" in result.stdout
     assert "990000000009999" in sim.assigned(ACCOUNT)
 
@@ -135,6 +138,24 @@ def test_errors_are_one_line_with_exit_code(
     result = run(args, environment(sim, **extra_env))
     assert_clean_error(result, code)
     assert fragment in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "extra_env", "fragment"),
+    [
+        (["assign", ACCOUNT, "990000000000001"], {"VERIZON_M2M_TOKEN": "bad"}, "401"),
+        (["remove", "0000123456", "990000000000001"], {}, "Invalid account name format"),
+        (["assign", ACCOUNT, "990000000000001"], {"VERIZON_BASE_URL": "http://127.0.0.1:1/api"},
+         "APIConnectionError"),
+    ],
+)  # fmt: skip
+def test_bulk_run_failing_as_a_whole_exits_3_with_one_line(
+    sim: Simulator, args: list[str], extra_env: dict[str, str], fragment: str
+) -> None:
+    result = run(args, environment(sim, **extra_env))
+    assert_clean_error(result, 3)
+    assert fragment in result.stderr
+    assert "990000000000001" not in result.stdout  # no per-device table for a whole failure
 
 
 def test_refused_credentials_exit_3_without_echoing_secret() -> None:

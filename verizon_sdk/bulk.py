@@ -86,7 +86,8 @@ everything worth sending again. ``failed`` ids are left out, because the service
 definite answer that a re-send would repeat; :meth:`BulkResult.failed_ids` lists them.
 
 An error that every later chunk would meet too (401 after the token refresh, a refused token or
-login, 403, 404) stops the run as ``stop_on_error`` does.
+login, 403, 404, or a 400 about the account itself: "Invalid account name format", "Inactive
+account") stops the run as ``stop_on_error`` does.
 
 Reconciliation
 ==============
@@ -123,6 +124,7 @@ to report and is re-raised as is.
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import logging
 import math
@@ -132,7 +134,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Literal, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, TextIO, TypedDict, cast
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError
@@ -199,6 +201,15 @@ FATAL_ERRORS: tuple[type[Exception], ...] = (
     PermissionDeniedError,
     NotFoundError,
 )
+#: 400 messages about the account itself: every later chunk would get them too.
+ACCOUNT_ERRORS = frozenset({"invalid account name format", "inactive account"})
+
+
+def stops_the_run(error: BaseException | None) -> bool:
+    """Whether a chunk's ``error`` is one every later chunk of the run would meet too."""
+    if isinstance(error, FATAL_ERRORS):
+        return True
+    return isinstance(error, APIStatusError) and _norm(error.error_message) in ACCOUNT_ERRORS
 
 
 class Outcome(str, Enum):
@@ -267,6 +278,7 @@ _CSV_FIELDS = (
     "error",
     "chunk",
     "reconciled",
+    "invalid",
     "occurrences",
 )
 
@@ -388,6 +400,7 @@ class BulkResult:
                 "error": record.error,
                 "chunk": record.chunk,
                 "reconciled": record.reconciled,
+                "invalid": record.invalid,
                 "occurrences": self.duplicates.get(device_id, 1),
             }
 
@@ -636,7 +649,11 @@ class _Run:
         if self.bar is not None:
             self.bar.update(len(ids))
         if counts[Outcome.SUCCEEDED] < len(ids):
-            if isinstance(reply.error, FATAL_ERRORS) and self.result.stopped is None:
+            if (
+                reply.error is not None
+                and stops_the_run(reply.error)
+                and self.result.stopped is None
+            ):
                 self.result.stopped = (
                     f"chunk {index} failed with {_describe(reply.error)}, "
                     "which every later chunk would meet"
@@ -800,7 +817,20 @@ def _tqdm() -> Any:
     return tqdm
 
 
-def _check_options(chunk_size: Any, max_workers: Any) -> None:
+def check_options(caller: str, options: Mapping[str, Any]) -> BulkOptions:
+    """``options`` for ``caller``, or a TypeError naming an unknown one (with a suggestion)."""
+    known = BulkOptions.__annotations__
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
+    return cast(BulkOptions, options)
+
+
+def _check_options(chunk_size: Any, max_workers: Any, on_chunk: Any) -> None:
+    if on_chunk is not None and not callable(on_chunk):
+        raise InvalidTypeError("on_chunk", f"expected a callable, got {type(on_chunk).__name__}")
     for name, value, top in (
         ("chunk_size", chunk_size, MAX_DEVICES_PER_REQUEST),
         ("max_workers", max_workers, None),
@@ -882,7 +912,7 @@ def run_bulk(
 ) -> BulkResult:
     """Assign or remove (``action``) licenses for every id; see the module docstring."""
     check_account("acc", acc)
-    _check_options(chunk_size, max_workers)
+    _check_options(chunk_size, max_workers, on_chunk)
     progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
     if max_workers > pipeline.config.pool_maxsize:
         logger.warning(

@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from verizon_sdk import bulk
 from verizon_sdk.client import VerizonClient
-from verizon_sdk.configuration import Environment
+from verizon_sdk.configuration import Configuration, Environment
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
 from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest
 
@@ -31,6 +31,10 @@ class UsageError(Exception):
     """A command-line mistake: exit code 2."""
 
 
+class RunFailed(Exception):
+    """A bulk run that the service or the network stopped as a whole: exit code 3."""
+
+
 # -- arguments ------------------------------------------------------------------------------
 
 
@@ -39,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="verizon-licenses",
         description="Manage ThingSpace FOTA licenses. Credentials come from VERIZON_CLIENT_ID, "
         "VERIZON_CLIENT_SECRET and VERIZON_M2M_TOKEN (or VERIZON_USERNAME and VERIZON_PASSWORD).",
-        epilog="Exit codes: 0 ok, 1 some devices failed, 2 usage error, 3 auth or API error.",
+        epilog="Exit codes: 0 ok; 1 some devices failed, were not attempted or are unknown"
+        " (listed); 2 usage or validation error; 3 auth, API or network error; 130 interrupted.",
     )
     parser.add_argument("--base-url", help="API root, e.g. http://127.0.0.1:8080/api")
     parser.add_argument(
@@ -87,6 +92,9 @@ def add_device_sources(command: argparse.ArgumentParser) -> None:
 
 def add_bulk_options(command: argparse.ArgumentParser) -> None:
     """V3 sends any number of ids in concurrent chunks (see verizon_sdk.bulk)."""
+    command.add_argument(
+        "--verbose", "-v", action="store_true", help="list every device, not only the problems"
+    )
     group = command.add_argument_group("bulk (V3)")
     group.add_argument(
         "--chunk-size",
@@ -239,18 +247,38 @@ def run_bulk(client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin
     except KeyboardInterrupt as exc:
         partial = getattr(exc, "bulk_result", None)
         if partial is not None:
-            write_bulk_result(partial, out, report)
+            write_bulk_result(partial, out, report, table=True, every=args.verbose)
         raise
-    write_bulk_result(result, out, report)
+    failure = run_failure(result)
+    write_bulk_result(result, out, report, table=failure is None, every=args.verbose)
+    if failure is not None:
+        raise RunFailed(failure)
     return EXIT_OK if result.ok else EXIT_DEVICES_FAILED
 
 
-def write_bulk_result(result: bulk.BulkResult, out: TextIO, report: Path | None) -> None:
+def run_failure(result: bulk.BulkResult) -> str | None:
+    """Why the run as a whole failed (auth, account, network), or None if devices got answers."""
+    if result.stopped and not result.interrupted:
+        return result.stopped
+    answered = result.counts["succeeded"] + result.counts["failed"]
+    errors = [r.error for r in result.not_attempted.values() if r.error and not r.invalid]
+    errors += [r.error for r in result.unknown.values() if r.error]
+    if answered == 0 and errors:
+        return errors[0]
+    return None
+
+
+def write_bulk_result(
+    result: bulk.BulkResult, out: TextIO, report: Path | None, *, table: bool, every: bool
+) -> None:
+    """The devices that did not succeed (all of them with ``every``), a summary, the report."""
     rows = [
         [device_id, r.outcome.value, r.status or "", r.reason or r.error or ""]
         for device_id, r in result.items()
+        if every or r.outcome is not bulk.Outcome.SUCCEEDED
     ]
-    print_table(out, ["DEVICE ID", "OUTCOME", "STATUS", "REASON"], rows)
+    if table and rows:
+        print_table(out, ["DEVICE ID", "OUTCOME", "STATUS", "REASON"], rows)
     counts = result.counts
     line = (
         f"{counts['succeeded']} succeeded, {counts['failed']} failed, "
@@ -287,14 +315,14 @@ def run_candidates(
             for device_id in v2.iter_licenses_to_remove(args.account):
                 out.write(f"{device_id}\n")
                 count += 1
-            out.write(f"{count} cancellation candidates\n")
+            out.write(f"{count} cancellation candidate{'' if count == 1 else 's'}\n")
         elif args.action == "add":
             ids = read_device_ids(args, stdin)
             request = V2ListOfLicensesToRemoveRequest(
                 device_list=ids, mtype="replace" if args.replace else "append", count=len(ids)
             )
             result = v2.create_list_of_licenses_to_remove(args.account, request)
-            out.write(f"{result.count} cancellation candidates\n")
+            out.write(f"{result.count} cancellation candidate{'' if result.count == 1 else 's'}\n")
         else:
             v2.delete_licenses_removal_candidates(args.account)
             out.write("cancellation candidates cleared\n")
@@ -324,6 +352,9 @@ def make_client(args: argparse.Namespace) -> VerizonClient:
         overrides["base_url"] = args.base_url
     if args.environment:
         overrides["environment"] = args.environment
+    workers = getattr(args, "workers", None)
+    if workers is not None and workers > Configuration.pool_maxsize:
+        overrides["pool_maxsize"] = workers  # one pooled connection per worker
     return VerizonClient.from_environment(**overrides)
 
 
@@ -348,7 +379,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, ValidationError, ConfigurationError) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_USAGE
-    except APIException as exc:
+    except (APIException, RunFailed) as exc:
         err.write(f"error: {exc}\n")
         return EXIT_API
     except KeyboardInterrupt:

@@ -72,10 +72,12 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         ``progress`` (False), ``on_chunk`` (None). See :mod:`verizon_sdk.bulk` for
         the four outcomes and reconciliation.
         """
+        options = bulk.check_options("assign_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "assign", acc, device_ids, **options)
 
     def remove_licenses_bulk(
         self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
         """Remove licenses from any number of devices; options as ``assign_licenses_bulk``."""
+        options = bulk.check_options("remove_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "remove", acc, device_ids, **options)
