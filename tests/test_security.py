@@ -121,3 +121,68 @@ def test_no_secret_in_debug_logs_reprs_or_errors(
     everything = "\n".join([logged, *texts])
     for secret in (CLIENT_SECRET, PASSWORD, ACCESS_TOKEN, M2M_TOKEN, SESSION_TOKEN):
         assert secret not in everything, secret
+
+
+def reachable_strings(root: object, limit: int = 4000) -> list[str]:
+    """Every string reachable from ``root`` through attributes, containers and exception links."""
+    seen: set[int] = set()
+    found: list[str] = []
+    stack: list[object] = [root]
+    while stack and len(seen) < limit:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+            continue
+        if isinstance(item, (int, float, bool, bytes, type)) or item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, dict) or hasattr(item, "items"):
+            try:
+                pairs = list(item.items())  # type: ignore[attr-defined]
+            except Exception:  # not a mapping after all
+                pairs = []
+            for key, value in pairs:
+                stack += [key, value]
+        if isinstance(item, (list, tuple, set, frozenset)):
+            stack += list(item)
+        if isinstance(item, BaseException):
+            stack += [item.__cause__, item.__context__, *item.args]
+        for name in getattr(item, "__slots__", ()):
+            stack.append(getattr(item, name, None))
+        stack += list(getattr(item, "__dict__", {}).values())
+    return found
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 500])
+def test_no_live_token_is_reachable_from_an_error(
+    mocked: responses.RequestsMock, status: int
+) -> None:
+    mocked.get(STATUS_URL, status=status, json={"errorMessage": "no"})
+    with make_client() as client, pytest.raises(APIException) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    strings = "\n".join(reachable_strings(info.value))
+    assert "/licenses/" in strings  # the walk did reach the request
+    assert ACCESS_TOKEN not in strings
+    assert M2M_TOKEN not in strings
+
+
+def test_no_live_token_is_reachable_from_a_transport_error(mocked: responses.RequestsMock) -> None:
+    import requests
+
+    mocked.get(STATUS_URL, body=requests.ConnectionError("refused"))
+    with make_client() as client, pytest.raises(APIException) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    strings = "\n".join(reachable_strings(info.value))
+    assert ACCESS_TOKEN not in strings
+    assert M2M_TOKEN not in strings
+
+
+def test_raw_response_request_has_credentials_masked(
+    client: Any, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(STATUS_URL, json={"accountName": ACCOUNT, "deviceList": []})
+    controller = client.software_management_licenses_v3
+    raw = controller.with_raw_response.get_account_licenses_status(ACCOUNT)
+    assert raw.request.headers["Authorization"] == "***"
+    assert raw.request.headers["VZ-M2M-Token"] == "***"
+    assert raw.request.query_url.endswith(f"/licenses/{ACCOUNT}")

@@ -133,7 +133,11 @@ STATUS_ATTRIBUTES = [
 ]
 BASE_ATTRIBUTES = [
     ("reason", "str", "Short description of what went wrong."),
-    ("response", "Any", "The raw HTTP response (status, headers, text, request), or None."),
+    (
+        "response",
+        "ResponseSnapshot | None",
+        "The HTTP response: status, headers, text, request (credentials masked).",
+    ),
 ]
 
 

@@ -41,7 +41,7 @@ from verizon_sdk.exceptions import (
     TokenRequestError,
     UnexpectedResponseError,
 )
-from verizon_sdk.redaction import Redactor
+from verizon_sdk.redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
 from verizon_sdk.transport import (
     SAFE_METHODS,
     SdkHttpClient,
@@ -280,13 +280,12 @@ class Pipeline:
         while True:
             try:
                 return self._send(endpoint, arguments, query, body)
-            except TokenRequestError:
-                raise  # the token endpoint or login failed: nothing to renew
-            except AuthenticationError as exc:
-                renew = self._to_renew(exc, renewed)
+            except _Rejected as rejected:
+                renew = self._to_renew(rejected.error, renewed)
+                sent, rejected.sent = rejected.sent, {}  # keep no token on what is raised
                 if not renew:
-                    raise
-                self._drop_rejected_tokens(exc, renew)
+                    raise rejected.error from None
+                self._drop_rejected_tokens(sent, renew)
                 renewed |= renew
                 logger.debug("401 from %s; renewing %s and replaying", endpoint.name, sorted(renew))
 
@@ -305,13 +304,12 @@ class Pipeline:
         blamed = (rejected_credentials(exc.body) & renewable) - renewed
         return frozenset(blamed or renewable - renewed)
 
-    def _drop_rejected_tokens(self, exc: AuthenticationError, renew: frozenset[str]) -> None:
-        headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
+    def _drop_rejected_tokens(self, sent: Mapping[str, str], renew: frozenset[str]) -> None:
         if OAUTH_AUTH in renew:
-            bearer = headers.get("Authorization", "")
+            bearer = sent.get("Authorization", "")
             self.oauth.invalidate(bearer[7:] if bearer.startswith("Bearer ") else None)
         if M2M_AUTH in renew:
-            self.m2m.invalidate(headers.get("VZ-M2M-Token"))
+            self.m2m.invalidate(sent.get("VZ-M2M-Token"))
 
     def _send(
         self,
@@ -353,6 +351,13 @@ class Pipeline:
         )
         try:
             response: ApiResponse = call.execute()
+        except TokenRequestError as exc:  # the token endpoint or login failed
+            exc.redact(self.redactor)
+            raise
+        except AuthenticationError as exc:  # a 401 from the endpoint itself
+            sent = _credentials_sent(exc)  # read before redaction masks them
+            exc.redact(self.redactor)
+            raise _Rejected(exc, sent) from None
         except APIException as exc:
             exc.redact(self.redactor)
             raise
@@ -360,5 +365,31 @@ class Pipeline:
             what = f"{endpoint.method} {endpoint.server.value} {endpoint.name}"
             error = transport_error(what, exc, idempotent=endpoint.method in SAFE_METHODS)
             error.redact(self.redactor)
+            _mask_sent_request(exc)
             raise error from exc
+        response.request = SafeRequest(response.request)  # with_raw_response hands it out
         return response
+
+
+class _Rejected(Exception):
+    """Internal: a 401 and the credentials its request carried (the error itself is redacted)."""
+
+    def __init__(self, error: AuthenticationError, sent: Mapping[str, str]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.sent = sent
+
+
+def _credentials_sent(exc: APIException) -> dict[str, str]:
+    headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
+    return {name: value for name, value in headers.items() if name.lower() in CREDENTIAL_HEADERS}
+
+
+def _mask_sent_request(exc: BaseException) -> None:
+    """Mask the credential headers of the request a ``requests`` error keeps (``exc.request``)."""
+    request = getattr(exc, "request", None)
+    headers = getattr(request, "headers", None)
+    if headers is not None:
+        for name in list(headers):
+            if name.lower() in CREDENTIAL_HEADERS:
+                headers[name] = MASK

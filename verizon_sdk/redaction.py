@@ -4,9 +4,35 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 MASK = "***"
+#: Request headers that carry credentials; never kept on anything handed to the user.
+CREDENTIAL_HEADERS = frozenset({"authorization", "vz-m2m-token"})
+
+
+def mask_credential_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """A copy of ``headers`` with the credential headers' values replaced by ``***``."""
+    return {
+        name: MASK if name.lower() in CREDENTIAL_HEADERS else value
+        for name, value in (headers or {}).items()
+    }
+
+
+class SafeRequest:
+    """What a user may see of a sent request: method, URL and headers, credentials masked."""
+
+    __slots__ = ("headers", "http_method", "query_url")
+
+    def __init__(self, request: Any) -> None:
+        self.http_method: str | None = getattr(request, "http_method", None)
+        self.query_url: str | None = getattr(request, "query_url", None)
+        self.headers = mask_credential_headers(getattr(request, "headers", None))
+
+    def __repr__(self) -> str:
+        return f"SafeRequest({self.http_method} {self.query_url})"
 
 
 def _spellings(secret: str) -> set[str]:

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from verizon_sdk.redaction import SafeRequest
+
 _WHITESPACE = re.compile(r"\s+")
 _SNIPPET = 200
 
@@ -48,6 +50,24 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
+class ResponseSnapshot:
+    """The parts of an HTTP response an error keeps: nothing in it carries a live secret."""
+
+    __slots__ = ("headers", "reason_phrase", "request", "status_code", "text")
+
+    def __init__(self, response: Any, scrub: Callable[[str], str]) -> None:
+        self.status_code: int | None = getattr(response, "status_code", None)
+        self.reason_phrase: str | None = getattr(response, "reason_phrase", None)
+        self.headers: dict[str, str] = dict(getattr(response, "headers", None) or {})
+        text = getattr(response, "text", None)
+        self.text: str | None = scrub(text) if isinstance(text, str) else None
+        request = getattr(response, "request", None)
+        self.request: SafeRequest | None = None if request is None else SafeRequest(request)
+
+    def __repr__(self) -> str:
+        return f"ResponseSnapshot(status_code={self.status_code})"
+
+
 class APIException(Exception):
     """Root of every error raised while talking to the service.
 
@@ -66,10 +86,18 @@ class APIException(Exception):
         super().__init__(reason)
 
     def redact(self, scrub: Callable[[str], str]) -> None:
-        """Mask secrets (for example a token the service echoed) in the text this error holds."""
+        """Mask secrets in everything this error holds.
+
+        ``scrub`` masks known secrets in text (for example a token the service echoed).
+        ``response`` is replaced by a snapshot (status, headers, scrubbed text, and the
+        request with its credential headers masked), so no live token stays reachable
+        from the exception.
+        """
         self.reason = scrub(self.reason)
         if self.body is not None:
             self.body = scrub(self.body)
+        if self.response is not None:
+            self.response = ResponseSnapshot(self.response, scrub)
         self.args = (self.reason,)
 
     def _where(self) -> str:
