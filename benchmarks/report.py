@@ -138,13 +138,19 @@ def markdown(results: dict[str, Any]) -> str:
     if results.get("bulk"):
         b = results["bulk"]
         few, many = (str(w) for w in b["workers"])
+        seconds, rate = b["seconds"], b["ids_per_second"]
         out += [
             "## Bulk assign (simulator)",
             "",
             f"{b['devices']:,} ids, chunks of 1,000, {b['latency_seconds'] * 1e3:.0f} ms added "
-            f"latency per answer: {few} worker {b['seconds'][few]['median']:.2f} s "
-            f"({b['ids_per_second'][few]:,.0f} ids/s), {many} workers "
-            f"{b['seconds'][many]['median']:.2f} s ({b['ids_per_second'][many]:,.0f} ids/s).",
+            f"latency per answer: {few} worker {seconds[few]['median']:.2f} s "
+            f"({rate[few]:,.0f} ids/s), {many} workers {seconds[many]['median']:.2f} s "
+            f"({rate[many]:,.0f} ids/s); raw `requests` from {many} threads (the ceiling here) "
+            f"{seconds['raw' + many]['median']:.2f} s ({rate['raw' + many]:,.0f} ids/s).",
+            "",
+            f"- {many} workers ÷ {few} worker: {_range(b['speedup'])}",
+            f"- raw, {many} threads ÷ SDK, {few} worker: {_range(b['raw_speedup'])}",
+            f"- SDK, {many} workers ÷ raw, {many} threads: {_range(b['sdk_over_raw'])}",
             "",
         ]
     if results.get("notes"):
