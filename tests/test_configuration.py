@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import socket
+import threading
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from verizon_sdk import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk.configuration import Server
-from verizon_sdk.exceptions import ConfigurationError
+from verizon_sdk.exceptions import APIException, ConfigurationError
 
 OAUTH = ThingspaceOauthCredentials(oauth_client_id="id", oauth_client_secret="secret")
 M2M = VZM2mTokenCredentials(vz_m2m_token="m2m-token")
@@ -241,9 +243,82 @@ def test_proxy_settings_and_environment_read_once(monkeypatch: pytest.MonkeyPatc
         assert session.trust_env is False
         assert session.proxies["https"] == "http://env-proxy:3128"
         assert session.verify == "/tmp/ca.pem"
-    proxy = ProxySettings(address="proxy.local", port=8080, username="u", password="pw")
+    proxy = ProxySettings(address="proxy.local", port=8080, username="u", password="p w")
     with make_client(proxy_settings=proxy) as client:
-        assert client._pipeline.session.proxies["http"] == "http://u:pw@proxy.local:8080"
+        session = client._pipeline.session
+        # one plain-HTTP proxy for both schemes (HTTPS tunnels through it with CONNECT)
+        assert session.proxies == {
+            "http": "http://u:p%20w@proxy.local:8080",
+            "https": "http://u:p%20w@proxy.local:8080",
+        }
+        assert session.verify == "/tmp/ca.pem"  # the CA bundle still applies
+    tls_proxy = ProxySettings(address="https://proxy.local/", port=443)
+    with make_client(proxy_settings=tls_proxy, verify=False) as client:
+        assert client._pipeline.session.proxies["https"] == "https://proxy.local:443"
+        assert client._pipeline.session.verify is False
+
+
+def test_https_goes_through_a_plain_proxy_with_connect() -> None:
+    seen: list[bytes] = []
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            seen.append(connection.recv(1024))
+            connection.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        proxy = ProxySettings(address="127.0.0.1", port=listener.getsockname()[1])
+        with (
+            make_client(
+                base_url="https://api.example/api", proxy_settings=proxy, max_retries=0
+            ) as client,
+            pytest.raises(APIException),
+        ):
+            client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    finally:
+        thread.join(timeout=10)
+        listener.close()
+    assert seen
+    assert seen[0].startswith(b"CONNECT api.example:443 HTTP/1.")  # a tunnel, not TLS
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"proxy_settings": ProxySettings(address="proxy.local", port=8080)},
+        {"verify": False},
+        {"verify": "/tmp/ca.pem"},
+    ],
+)
+def test_injected_session_excludes_proxy_and_verify_options(options: dict[str, Any]) -> None:
+    with requests.Session() as session, pytest.raises(ConfigurationError, match="as given"):
+        config(http_session=session, **options)
+
+
+@pytest.mark.parametrize("verify", [None, "", 1])
+def test_bad_verify_is_rejected(verify: Any) -> None:
+    with pytest.raises(ConfigurationError, match="verify must be"):
+        config(verify=verify)
+
+
+def test_configuration_is_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Configuration(OAUTH, M2M)  # type: ignore[misc]
+
+
+def test_injected_session_is_never_changed() -> None:
+    session = requests.Session()
+    adapters = dict(session.adapters)
+    retries = {prefix: adapter.max_retries for prefix, adapter in adapters.items()}  # type: ignore[attr-defined]
+    with make_client(http_session=session) as client, client.clone_with(max_retries=0):
+        assert client._pipeline.session is session
+    assert dict(session.adapters) == adapters
+    assert {p: a.max_retries for p, a in session.adapters.items()} == retries  # type: ignore[attr-defined]
+    session.close()
 
 
 def test_injected_session_is_used_and_left_open(mocked: responses.RequestsMock) -> None:

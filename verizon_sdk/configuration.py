@@ -127,7 +127,7 @@ def _non_negative(name: str, value: Any, *, integer: bool = False) -> None:
         raise ConfigurationError(f"{name} must be >= 0, got {value!r}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Configuration:
     """Everything a :class:`~verizon_sdk.VerizonClient` is built from.
 
@@ -148,6 +148,7 @@ class Configuration:
     max_retry_after: float = 60.0
     retry_statuses: tuple[int, ...] = (408, 429, 500, 502, 503, 504)
     proxy_settings: ProxySettings | None = None
+    verify: bool | str = True
     http_session: requests.Session | None = None
     pool_maxsize: int = 10
     token_refresh_skew: float = 60.0
@@ -181,6 +182,16 @@ class Configuration:
             raise ConfigurationError("proxy_settings must be an apimatic ProxySettings")
         if self.http_session is not None and not isinstance(self.http_session, requests.Session):
             raise ConfigurationError("http_session must be a requests.Session")
+        verify = self.verify
+        if not isinstance(verify, (bool, str)) or (isinstance(verify, str) and not verify.strip()):
+            raise ConfigurationError("verify must be True, False or the path of a CA bundle")
+        if self.http_session is not None and (
+            self.proxy_settings is not None or verify is not True
+        ):
+            raise ConfigurationError(
+                "http_session is used as given: set proxies and verify on that session "
+                "instead of proxy_settings/verify"
+            )
         if self.user_agent is not None and (
             not isinstance(self.user_agent, str) or not _HEADER_TEXT.fullmatch(self.user_agent)
         ):

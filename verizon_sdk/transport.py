@@ -16,10 +16,12 @@ import time
 from collections.abc import Iterator
 from itertools import takewhile
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import urllib3
 from apimatic_core.factories.http_response_factory import HttpResponseFactory
+from apimatic_core.http.configurations.proxy_settings import ProxySettings
 from apimatic_requests_client_adapter.requests_client import RequestsClient
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
@@ -136,37 +138,58 @@ def token_url(config: Configuration) -> str:
 def build_session(config: Configuration) -> requests.Session:
     """The session every request of one client goes through.
 
-    An injected session keeps its own settings; our retrying adapters are mounted
-    on it only for the API root. A session we create reads proxy and CA-bundle
-    settings from the environment once, here, instead of on every request. The
-    OAuth token endpoint gets its own adapter whose policy also retries POST.
+    An injected ``http_session`` is used exactly as given: the SDK mounts nothing on it and
+    changes none of its settings, so its own adapters (and their retries), proxies and TLS
+    settings apply. A session the SDK creates gets the retrying adapters (the OAuth token
+    endpoint has its own, whose policy also retries POST), and reads the proxy and CA-bundle
+    environment variables once, here, instead of on every request.
     """
+    if config.http_session is not None:
+        return config.http_session
+    session = requests.Session()
     adapter = HTTPAdapter(
         pool_connections=4, pool_maxsize=config.pool_maxsize, max_retries=build_retry(config)
     )
-    token_adapter = HTTPAdapter(
-        pool_connections=1,
-        pool_maxsize=config.pool_maxsize,
-        max_retries=build_retry(config, SAFE_METHODS | {"POST"}),
-    )
-    if config.http_session is not None:
-        session = config.http_session
-        session.mount(config.api_root, adapter)
-        session.mount(token_url(config), token_adapter)
-        return session
-    session = requests.Session()
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    session.mount(token_url(config), token_adapter)
+    session.mount(
+        token_url(config),
+        HTTPAdapter(
+            pool_connections=1,
+            pool_maxsize=config.pool_maxsize,
+            max_retries=build_retry(config, SAFE_METHODS | {"POST"}),
+        ),
+    )
     session.trust_env = False
     if config.proxy_settings is not None:
-        session.proxies.update(config.proxy_settings.to_proxies())
+        session.proxies.update(proxies_for(config.proxy_settings))
     else:
         session.proxies.update(requests.utils.get_environ_proxies(config.api_root))
+    session.verify = config.verify
+    if config.verify is True:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if bundle:
             session.verify = bundle
     return session
+
+
+def proxies_for(settings: ProxySettings) -> dict[str, str]:
+    """``requests`` proxies for ``settings``: one proxy for both schemes.
+
+    HTTPS goes through the proxy with CONNECT, so the proxy's own URL is ``http://``
+    unless its address says ``https://`` (a proxy spoken to over TLS). apimatic's
+    ``ProxySettings.to_proxies`` maps HTTPS to an ``https://`` proxy URL, which breaks the
+    ordinary corporate proxy.
+    """
+    address = settings.address.strip().rstrip("/")
+    scheme = "https" if address.lower().startswith("https://") else "http"
+    host = address.split("://", 1)[-1]
+    auth = ""
+    if settings.username is not None:
+        auth = f"{quote(settings.username, safe='')}:{quote(settings.password or '', safe='')}@"
+    port = f":{settings.port}" if settings.port is not None else ""
+    url = f"{scheme}://{auth}{host}{port}"
+    return {"http": url, "https": url}
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
