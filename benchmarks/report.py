@@ -162,32 +162,40 @@ def draw(results: dict[str, Any], path: Path) -> str | None:
     """Write the ratio bar chart; return why not when matplotlib is missing."""
     try:
         import matplotlib
+        import matplotlib.ticker
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
         return f"matplotlib not installed ({exc}); no chart; pip install -e '.[bench]'"
     rows = [t for t in results["targets"] if t["measured"] and t.get("ratio")]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4))
-    labels = [f"{t['case']}\n{t['comparison']}" for t in rows]
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(rows) + 1.4))
+    labels = [
+        f"{t['case']}\n{t['comparison']}, target {t['target']}"
+        + (" (lower is better)" if t["target"].startswith("<") else "")
+        for t in rows
+    ]
     values = [t["measured"]["median"] for t in rows]
     colors = ["#2e7d32" if t["met"] else "#c62828" for t in rows]
     positions = list(range(len(rows)))[::-1]
     ax.barh(positions, values, color=colors, height=0.6)
     for y, t, value in zip(positions, rows, values, strict=True):
         ax.plot([t["threshold"]] * 2, [y - 0.4, y + 0.4], color="black", linewidth=2)
-        ax.text(value, y, f" {value:.2f}", va="center", fontsize=8)
+        ax.text(max(value, t["threshold"]) * 1.03, y, f"{value:.2f}", va="center", fontsize=8)
     ax.set_yticks(positions, labels, fontsize=7)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks([0.5, 1, 2, 5, 10, 20])
     ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("ratio (log scale); black tick = target; green = met")
+    ax.set_xlabel("ratio, log scale (black tick: target; green: met, red: missed)")
     meta = results["meta"]
     ax.set_title(
         f"verizon-sdk ratios, {meta['date'][:10]}, {meta['machine']}, Python {meta['python']}",
         fontsize=9,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return None
 
