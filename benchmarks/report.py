@@ -151,6 +151,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"- {many} workers ÷ {few} worker: {_range(b['speedup'])}",
             f"- raw, {many} threads ÷ SDK, {few} worker: {_range(b['raw_speedup'])}",
             f"- SDK, {many} workers ÷ raw, {many} threads: {_range(b['sdk_over_raw'])}",
+            "- client CPU per 1,000-id chunk (ms): "
+            + ", ".join(f"{k} {v:.1f}" for k, v in b["client_cpu_ms_per_chunk"].items()),
             "",
         ]
     if results.get("notes"):
