@@ -371,13 +371,13 @@ def test_oauth_token_expiring_mid_run(sim: Simulator, matrix: Matrix) -> None:
 
 
 def test_oauth_token_refreshed_before_expiry(matrix: Matrix) -> None:
-    # The token lives 60.25 s; with the default 60 s skew it is renewed after 0.25 s,
-    # before the service would reject it: no 401 at all.
-    with Simulator(token_lifetime=60.25) as simulator:
+    # The token lives 1 s; with a 0.4 s skew it is renewed after 0.6 s, before the
+    # service would reject it: no 401 at all.
+    with Simulator(token_lifetime=1.0) as simulator:
         matrix.sims.append(simulator)
-        with sim_client(simulator) as client:
+        with sim_client(simulator, token_refresh_skew=0.4) as client:
             matrix.call(get_status, client)
-            time.sleep(0.3)
+            time.sleep(0.7)
             result = matrix.call(get_status, client)
         assert isinstance(result, V3LicenseSummary)
         assert simulator.token_count == 2
@@ -504,7 +504,8 @@ def test_login_refused(waits: Waits, matrix: Matrix) -> None:
             assert isinstance(first, LoginRefusedError)
             assert "not retried" in str(first)
             later = [matrix.call(get_status, client) for _ in range(5)]
-            assert all(error is first for error in later)  # fail fast, same error
+            # fail fast with the same error (a copy each time)
+            assert all(type(e) is type(first) and str(e) == str(first) for e in later)
             assert simulator.request_count(LOGIN) == 1
             assert simulator.stats()["lockedUsers"] == []  # two refusals would lock it
             fixed = M2MSessionCredentials(username="sim-user", password="another-password")

@@ -8,6 +8,7 @@ a stale or absent token is never sent.
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import math
@@ -131,13 +132,12 @@ class OAuthTokenProvider:
         pair = f"{credentials.oauth_client_id}:{credentials.oauth_client_secret}"
         self._basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
         self._lock = threading.Lock()
-        # (token, expiry on self._clock), replaced as one value so readers never mix two tokens
+        # (token, refresh time on self._clock), replaced as one value so readers never mix two
         self._cached: tuple[str, float] | None = None
-        self.fetch_count = 0
 
     def _fresh(self) -> str | None:
         cached = self._cached
-        if cached is not None and self._clock() < cached[1] - self._skew:
+        if cached is not None and self._clock() < cached[1]:
             return cached[0]
         return None
 
@@ -163,7 +163,6 @@ class OAuthTokenProvider:
         if self._credentials.oauth_scopes:
             data["scope"] = " ".join(self._credentials.oauth_scopes)
         started = self._clock()
-        self.fetch_count += 1
         logger.debug("Requesting OAuth token from %s", self._token_url)
         response = post(
             self._session,
@@ -185,7 +184,8 @@ class OAuthTokenProvider:
             raise TokenRequestError("OAuth token response has no usable access_token", raw)
         seconds = _lifetime(body.get("expires_in") if body is not None else None)
         self._redactor.add(token)
-        self._cached = (token, started + seconds)
+        # refresh `skew` early, but never sooner than halfway through a short-lived token
+        self._cached = (token, started + seconds - min(self._skew, seconds / 2))
         logger.debug("OAuth token obtained, expires in %.0f s", seconds)
         return token
 
@@ -252,7 +252,6 @@ class M2MSessionProvider:
         self._token: str | None = None
         self._refused: LoginRefusedError | None = None
         self._last_bearer: str | None = None
-        self.login_count = 0
 
     def token(self) -> str:
         token = self._token
@@ -260,8 +259,9 @@ class M2MSessionProvider:
             return token
         with self._lock:
             if self._refused is not None:
-                # the same error each time; a fresh traceback so repeats do not pile up frames
-                raise self._refused.with_traceback(None)
+                # the same error each time, as a fresh copy: callers (threads, bulk runs)
+                # may annotate what they catch without touching each other's
+                raise copy.copy(self._refused).with_traceback(None)
             if self._token is None:
                 self._token = self._login()
             return self._token
@@ -300,7 +300,6 @@ class M2MSessionProvider:
 
     def _post_login(self) -> requests.Response:
         bearer = self._last_bearer = self._oauth.token()
-        self.login_count += 1
         logger.debug("Logging in to the M2M session endpoint %s", self._login_url)
         return post(
             self._session,
@@ -319,8 +318,6 @@ M2MTokenSource = StaticM2MToken | M2MSessionProvider
 class BearerAuth(Authentication):  # type: ignore[misc]
     """apimatic auth participant: ``Authorization: Bearer <OAuth token>``."""
 
-    error_message = "OAuth client credentials are missing"
-
     def __init__(self, provider: OAuthTokenProvider) -> None:
         self.provider = provider
 
@@ -333,8 +330,6 @@ class BearerAuth(Authentication):  # type: ignore[misc]
 
 class M2MTokenAuth(Authentication):  # type: ignore[misc]
     """apimatic auth participant: ``VZ-M2M-Token: <session token>``."""
-
-    error_message = "M2M credentials are missing"
 
     def __init__(self, provider: M2MTokenSource) -> None:
         self.provider = provider
