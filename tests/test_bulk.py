@@ -451,6 +451,20 @@ def test_assign_bulk_token_failure_stops_the_run(mocked: responses.RequestsMock)
     assert "TokenRequestError" in result.stopped
 
 
+def test_assign_bulk_token_outage_is_not_attempted_and_does_not_stop(
+    mocked: responses.RequestsMock,
+) -> None:
+    token = "http://api.test/api/ts/v1/oauth2/token"
+    mocked.replace(responses.POST, token, status=503)
+    mocked.add_callback(responses.POST, ASSIGN_URL, callback=answering())
+    with make_client() as client:
+        result = assign(client, ids_of(4), chunk_size=1, max_workers=1, reconcile=False)
+    assert posts(mocked) == []  # no licenses POST ever left: the token never came
+    assert set(outcomes(result).values()) == {"not_attempted"}
+    assert result.stopped is None  # an outage may pass: every chunk was still tried
+    assert len([c for c in mocked.calls if c.request.url == token]) == 4
+
+
 def test_assign_bulk_stop_on_error(client: VerizonClient, mocked: responses.RequestsMock) -> None:
     ids = ids_of(8)
     table = {ids[3]: ("Failure", "Device does not exist.")}

@@ -182,9 +182,21 @@ def test_demo_runs_offline() -> None:
     assert "4. Final usage: 5 of 10 licenses assigned" in out
 
 
-def test_simulator_command_serves_until_sigterm() -> None:
+def test_status_reports_an_empty_pool_as_zero() -> None:
+    with Simulator() as empty:
+        empty.seed(ACCOUNT, pool=0)
+        result = run(["status", ACCOUNT], environment(empty))
+        document = json.loads(
+            run(["status", ACCOUNT, "--format", "json"], environment(empty)).stdout
+        )
+    assert result.stdout.splitlines()[-1] == "0 devices listed; 0 of 0 licenses assigned"
+    assert document["totalLicenses"] == 0
+
+
+@pytest.mark.parametrize("prefix", [[], ["--api", "v2"]])
+def test_simulator_command_serves_until_sigterm(prefix: list[str]) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "verizon_sdk", "simulator", "--port", "0"],
+        [sys.executable, "-m", "verizon_sdk", *prefix, "simulator", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -195,6 +195,14 @@ def test_from_environment_reads_variables() -> None:
         assert cfg.max_retries == 1
 
 
+def test_from_environment_m2m_override_replaces_the_variables() -> None:
+    environ = {"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s", "VERIZON_M2M_TOKEN": "t"}
+    session = M2MSessionCredentials(username="me", password="pw")
+    with VerizonClient.from_environment(environ, m2m_session_credentials=session) as client:
+        assert client.config.m2m_session_credentials is session
+        assert client.config.vz_m2m_token_credentials is None
+
+
 def test_from_environment_session_login(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("VERIZON_M2M_TOKEN", "VERIZON_BASE_URL", "VERIZON_ENVIRONMENT"):
         monkeypatch.delenv(name, raising=False)
@@ -212,9 +220,9 @@ def test_from_environment_session_login(monkeypatch: pytest.MonkeyPatch) -> None
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({}, "thingspace_oauth_credentials is required"),
+        ({}, "set VERIZON_CLIENT_ID and VERIZON_CLIENT_SECRET"),
         ({"VERIZON_CLIENT_ID": "id"}, "VERIZON_CLIENT_SECRET"),
-        ({"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s"}, "an M2M credential"),
+        ({"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s"}, "set VERIZON_M2M_TOKEN"),
         (
             {"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s", "VERIZON_USERNAME": "u"},
             "VERIZON_PASSWORD",

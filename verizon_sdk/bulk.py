@@ -145,8 +145,10 @@ from verizon_sdk.exceptions import (
     APIStatusError,
     AuthenticationError,
     InvalidTypeError,
+    LoginRefusedError,
     NotFoundError,
     PermissionDeniedError,
+    TokenRequestError,
     ValidationError,
 )
 from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI, V3LicenseSummary
@@ -206,7 +208,13 @@ ACCOUNT_ERRORS = frozenset({"invalid account name format", "inactive account"})
 
 
 def stops_the_run(error: BaseException | None) -> bool:
-    """Whether a chunk's ``error`` is one every later chunk of the run would meet too."""
+    """Whether a chunk's ``error`` is one every later chunk of the run would meet too.
+
+    A token endpoint or login that failed with a 5xx is an outage that may pass: not fatal.
+    """
+    if isinstance(error, TokenRequestError) and not isinstance(error, LoginRefusedError):
+        code = error.response_code
+        return code is not None and code < 500
     if isinstance(error, FATAL_ERRORS):
         return True
     return isinstance(error, APIStatusError) and _norm(error.error_message) in ACCOUNT_ERRORS
@@ -483,8 +491,8 @@ def _never_sent(exc: APIConnectionError) -> bool:
 
 def _error_outcome(exc: Exception) -> Outcome:
     """A chunk whose request raised ``exc``: not acted on, or maybe acted on."""
-    if isinstance(exc, ValidationError):
-        return Outcome.NOT_ATTEMPTED
+    if isinstance(exc, (ValidationError, TokenRequestError)):
+        return Outcome.NOT_ATTEMPTED  # refused before the POST was sent (token, login)
     if isinstance(exc, APIStatusError):
         code = exc.response_code
         return Outcome.NOT_ATTEMPTED if code is not None and 400 <= code < 500 else Outcome.UNKNOWN

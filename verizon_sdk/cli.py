@@ -149,7 +149,7 @@ def run_status(client: VerizonClient, args: argparse.Namespace, out: TextIO) -> 
     for page in iter_status_pages(client, args.api, args.account):
         summary = page
         rows.extend(page.device_list or [])
-    total = getattr(summary, "total_licenses", None) or getattr(summary, "total_license", None)
+    total = summary.total_licenses if args.api == "v3" else summary.total_license
     if args.format == "json":
         document = {
             "accountName": getattr(summary, "account_name", args.account),
@@ -360,12 +360,14 @@ def make_client(args: argparse.Namespace) -> VerizonClient:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments[:1] == ["simulator"]:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(arguments)
+    if args.command == "simulator":  # its options are the simulator's own
         from verizon_sdk.simulator._cli import main as simulator_main
 
-        return simulator_main(arguments[1:], prog="verizon-licenses simulator")
-    parser = build_parser()
-    args = parser.parse_args(arguments)
+        return simulator_main(rest, prog="verizon-licenses simulator")
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     out, err = sys.stdout, sys.stderr
     try:
         if args.command == "demo":

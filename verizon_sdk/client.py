@@ -93,7 +93,19 @@ class VerizonClient:
             options["base_url"] = base_url
         if (environment := get("VERIZON_ENVIRONMENT")) is not None:
             options["environment"] = environment
+        m2m_kinds = ("vz_m2m_token_credentials", "m2m_session_credentials")
+        if any(overrides.get(kind) is not None for kind in m2m_kinds):
+            for kind in m2m_kinds:  # an M2M credential given in code replaces the variables'
+                options.pop(kind, None)
         options.update(overrides)
+        if options.get("thingspace_oauth_credentials") is None:
+            raise ConfigurationError(
+                "no OAuth client credentials: set VERIZON_CLIENT_ID and VERIZON_CLIENT_SECRET"
+            )
+        if all(options.get(kind) is None for kind in m2m_kinds):
+            raise ConfigurationError(
+                "no M2M credential: set VERIZON_M2M_TOKEN, or VERIZON_USERNAME and VERIZON_PASSWORD"
+            )
         return cls(**options)
 
     @cached_property
