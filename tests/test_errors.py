@@ -158,3 +158,42 @@ def test_unexpected_success_body_is_a_clear_error(
     assert fragment in str(info.value)
     assert info.value.response_code == 200
     assert info.value.body == body
+
+
+def test_errors_survive_pickling(client: VerizonClient, mocked: responses.RequestsMock) -> None:
+    import pickle
+
+    from verizon_sdk.exceptions import InvalidTypeError, ValidationError
+    from verizon_sdk.pagination import PaginationError
+
+    mocked.get(STATUS_URL, status=429, json={"errorCode": "SLOW"}, headers={"Retry-After": "9"})
+    with pytest.raises(RateLimitError) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    errors: list[Exception] = [
+        info.value,
+        ValidationError("acc", "must not be empty"),
+        InvalidTypeError("body", "expected V3LicenseIMEI, got dict"),
+        PaginationError("repeated cursor", page_number=3, cursor="990"),
+        APIConnectionError("refused"),
+    ]
+    for error in errors:
+        copy = pickle.loads(pickle.dumps(error))
+        assert type(copy) is type(error)
+        assert str(copy) == str(error)
+        assert vars(copy).keys() == vars(error).keys()
+    rate_limited = pickle.loads(pickle.dumps(info.value))
+    assert rate_limited.retry_after == 9.0
+    assert rate_limited.error_code == "SLOW"
+    assert rate_limited.response.status_code == 429
+
+
+def test_unreadable_answer_to_a_post_says_it_was_probably_applied(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    from verizon_sdk.models import V3LicenseIMEI
+
+    mocked.post(f"{STATUS_URL}/assign", body="{}", content_type="application/json")
+    with pytest.raises(UnexpectedResponseError, match="so it was probably applied"):
+        client.software_management_licenses_v3.assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=["990003425730524"])
+        )

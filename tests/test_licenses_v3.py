@@ -151,3 +151,16 @@ def test_with_raw_response_exposes_status_and_headers(
     assert isinstance(response.body, V3LicenseSummary)
     # the plain controller is unchanged
     assert isinstance(controller.get_account_licenses_status(ACCOUNT), V3LicenseSummary)
+
+
+def test_with_raw_response_offers_only_endpoint_methods(client: VerizonClient) -> None:
+    raw = client.software_management_licenses_v3.with_raw_response
+    assert dir(raw) == [
+        "assign_licenses_to_devices",
+        "get_account_licenses_status",
+        "remove_licenses_from_devices",
+    ]
+    with pytest.raises(AttributeError, match="'iter_account_licenses' is not one of them"):
+        _ = raw.iter_account_licenses
+    with pytest.raises(AttributeError, match="endpoint methods only"):
+        _ = raw.assign_licenses_bulk

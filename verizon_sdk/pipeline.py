@@ -146,29 +146,38 @@ def _serialize_body(body: Any) -> str:
 
 
 def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
-    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error."""
+    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+
+    For a POST the error says that the service accepted the request: it was probably
+    applied, so it must not simply be sent again (the bulk methods reconcile instead).
+    """
+    accepted = (
+        "; the service accepted the request (2xx), so it was probably applied"
+        if getattr(response.request, "http_method", None) == "POST"
+        else ""
+    )
+
+    def unexpected(problem: str) -> UnexpectedResponseError:
+        return UnexpectedResponseError(problem + accepted, response)
+
     content_type = response.headers.get("Content-Type", "")
     if content_type and "json" not in content_type.lower():
-        raise UnexpectedResponseError(
-            f"expected a JSON body, got Content-Type {content_type!r}", response
-        )
+        raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
     text = response.text
     if not text or not text.strip():
-        raise UnexpectedResponseError("empty body where a JSON object was expected", response)
+        raise unexpected("empty body where a JSON object was expected")
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
-        raise UnexpectedResponseError(f"body is not valid JSON: {exc}", response) from exc
+        raise unexpected(f"body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
-        raise UnexpectedResponseError(
-            f"expected a JSON object, got a JSON {type(data).__name__}", response
-        )
+        raise unexpected(f"expected a JSON object, got a JSON {type(data).__name__}")
     try:
         parsed = model.from_dictionary(data)
     except (TypeError, ValueError) as exc:
-        raise UnexpectedResponseError(f"body is not a {model.__name__}: {exc}", response) from exc
+        raise unexpected(f"body is not a {model.__name__}: {exc}") from exc
     if len(parsed.additional_properties) == len(data):
-        raise UnexpectedResponseError(f"body has none of the fields of {model.__name__}", response)
+        raise unexpected(f"body has none of the fields of {model.__name__}")
     response.body = parsed
     return response
 

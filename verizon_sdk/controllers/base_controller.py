@@ -6,7 +6,7 @@ import copy
 import warnings
 from typing import Any, TypeVar
 
-from verizon_sdk.endpoints import Endpoint
+from verizon_sdk.endpoints import ALL_ENDPOINTS, Endpoint
 from verizon_sdk.pipeline import Pipeline
 
 ModelT = TypeVar("ModelT")
@@ -30,14 +30,39 @@ class BaseController:
 
     @property
     def with_raw_response(self) -> Any:
-        """The same methods, returning apimatic's ``ApiResponse`` instead of the model.
+        """The endpoint methods, returning apimatic's ``ApiResponse`` instead of the model.
 
         ``response.status_code``, ``response.headers`` and ``response.text`` are the
-        HTTP details; ``response.body`` is the model the plain method returns::
+        HTTP details (``response.request`` has its credentials masked);
+        ``response.body`` is the model the plain method returns::
 
             response = controller.with_raw_response.get_account_licenses_status(acc)
             print(response.status_code, response.headers["Content-Type"], response.body)
+
+        The SDK helpers built on several calls (iterators, bulk methods) are not here.
         """
         raw = copy.copy(self)
         raw._raw = True
-        return raw
+        return _RawResponses(raw)
+
+
+class _RawResponses:
+    """The endpoint methods of a controller, answering with the whole response."""
+
+    def __init__(self, controller: BaseController) -> None:
+        self._controller = controller
+        self._names = frozenset(
+            e.name for e in ALL_ENDPOINTS if callable(getattr(type(controller), e.name, None))
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self._names:
+            methods = ", ".join(sorted(self._names))
+            raise AttributeError(
+                f"with_raw_response has the endpoint methods only ({methods}); "
+                f"{name!r} is not one of them"
+            )
+        return getattr(self._controller, name)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._names)

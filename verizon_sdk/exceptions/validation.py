@@ -15,6 +15,9 @@ class ValidationError(ValueError):
         self.message = message
         super().__init__(f"{parameter}: {message}")
 
+    def __reduce__(self) -> tuple[type[ValidationError], tuple[str, str]]:
+        return (type(self), (self.parameter, self.message))
+
 
 class InvalidTypeError(ValidationError, TypeError):
     """An argument has the wrong type; nothing was sent."""
