@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from _connect import ACCOUNT, DEMO_FLEET, connect
 
@@ -42,14 +43,20 @@ def main(argv: list[str] | None = None) -> int:
             print(assigned)
             ok = ok and assigned.ok
             if args.report:
-                write(assigned, "assign-" + args.report)
+                write(assigned, prefixed(args.report, "assign-"))
         if args.prune and extra:
             removed = licenses.remove_licenses_bulk(ACCOUNT, extra, max_workers=4)
             print(removed)
             ok = ok and removed.ok
             if args.report:
-                write(removed, "remove-" + args.report)
+                write(removed, prefixed(args.report, "remove-"))
     return 0 if ok else 1
+
+
+def prefixed(path: str, prefix: str) -> str:
+    """``dir/name.csv`` -> ``dir/<prefix>name.csv``."""
+    where = Path(path)
+    return str(where.with_name(prefix + where.name))
 
 
 def write(result: object, path: str) -> None:

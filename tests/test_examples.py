@@ -68,3 +68,42 @@ def test_notebook_code_cells_run(
     out = capsys.readouterr().out
     assert "640 of 1500 licenses assigned (4 pages)" in out
     assert "300 succeeded, 1 failed" in out
+
+
+def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        cwd=cwd,
+        env=offline_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_nightly_reconciliation_resends_open_ids_to_the_reports_account(tmp_path: Path) -> None:
+    report = {
+        "summary": {"action": "assign", "account": "0000999999-00001"},
+        "devices": [
+            {"device_id": "990000000000001", "outcome": "unknown", "invalid": False},
+            {"device_id": "990000000000002", "outcome": "not_attempted", "invalid": False},
+            {"device_id": "bad id", "outcome": "not_attempted", "invalid": True},
+            {"device_id": "990000000000003", "outcome": "succeeded", "invalid": False},
+        ],
+    }
+    (tmp_path / "last.json").write_text(json.dumps(report))
+    result = run_example("nightly_reconciliation.py", "last.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "BulkResult(assign 0000999999-00001: 2 ids, 2 succeeded" in result.stderr
+    missing = run_example("nightly_reconciliation.py", "nope.json", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert "Traceback" not in missing.stderr
+    assert "cannot read the report nope.json" in missing.stderr
+
+
+def test_fleet_sync_report_in_another_directory(tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    result = run_example("fleet_sync.py", "--report", "out/sync.csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "out" / "assign-sync.csv").exists()
