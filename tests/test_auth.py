@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import time
 from typing import Any
@@ -77,14 +78,11 @@ def test_token_cache_uses_monotonic_clock() -> None:
 
     class FakeResponse:
         status_code = 200
-        text = ""
 
         def __init__(self) -> None:
             self.headers: dict[str, str] = {}
-
-        def json(self) -> Any:
             fetched.append(1)
-            return {"access_token": f"tok-{len(fetched)}", "expires_in": 100}
+            self.text = json.dumps({"access_token": f"tok-{len(fetched)}", "expires_in": 100})
 
     class FakeSession:
         def post(self, *args: Any, **kwargs: Any) -> FakeResponse:

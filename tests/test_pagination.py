@@ -148,14 +148,6 @@ def test_iter_account_licenses_v3_missing_has_more_data_means_last_page(
     assert len(devices) == 2
 
 
-def test_iter_account_licenses_v3_with_raw_response_still_yields_models(
-    client: VerizonClient, mocked: responses.RequestsMock
-) -> None:
-    serve(mocked, STATUS_URL, "lastSeenDeviceId", FIVE_PAGES)
-    raw = client.software_management_licenses_v3.with_raw_response
-    assert [d.device_id for d in raw.iter_account_licenses(ACCOUNT)] == FIVE
-
-
 def test_iter_account_licenses_v3_error_on_a_later_page_propagates(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:

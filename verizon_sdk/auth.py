@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import base64
 import copy
-import json
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -28,8 +26,10 @@ from verizon_sdk.credentials import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk.exceptions import LoginRefusedError, TokenRequestError
+from verizon_sdk.exceptions.api_exception import parse_json_text
 from verizon_sdk.redaction import Redactor
 from verizon_sdk.transport import transport_error
+from verizon_sdk.validation import HEADER_SAFE
 
 logger = logging.getLogger("verizon_sdk")
 
@@ -37,7 +37,6 @@ OAUTH_AUTH = "thingspace_oauth"
 M2M_AUTH = "VZ-M2M-Token"
 DEFAULT_TOKEN_LIFETIME = 3600.0
 #: What a token sent in a header may hold: visible ASCII, no spaces.
-_TOKEN = re.compile(r"[!-~]+")
 
 
 class _RawResponse:
@@ -66,14 +65,6 @@ def post(
         raise transport_error(what, exc, idempotent=idempotent, advice="") from exc
 
 
-def _json_text(text: str | None) -> Any:
-    """``json.loads`` (never jsonpickle or YAML); None when the text is not JSON."""
-    try:
-        return json.loads(text) if text else None
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return None
-
-
 def rejected_credentials(body: str | None) -> frozenset[str]:
     """Which credential a 401 body blames: ``{OAUTH_AUTH}``, ``{M2M_AUTH}``, or none.
 
@@ -83,7 +74,7 @@ def rejected_credentials(body: str | None) -> frozenset[str]:
     neither (a bare ``invalid_token`` could be either token), or is not JSON blames
     nothing: the caller then renews every credential.
     """
-    data = _json_text(body)
+    data = parse_json_text(body)
     if not isinstance(data, dict):
         return frozenset()
     said = " ".join(
@@ -180,7 +171,7 @@ class OAuthTokenProvider:
             )
         body = _json_object(response)
         token = body.get("access_token") if body is not None else None
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        if not isinstance(token, str) or not HEADER_SAFE.fullmatch(token):
             raise TokenRequestError("OAuth token response has no usable access_token", raw)
         seconds = _lifetime(body.get("expires_in") if body is not None else None)
         self._redactor.add(token)
@@ -202,10 +193,7 @@ def _lifetime(value: Any) -> float:
 
 
 def _json_object(response: requests.Response) -> Mapping[str, Any] | None:
-    try:
-        body = response.json()  # json (or simplejson): never jsonpickle, never YAML
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return None
+    body = parse_json_text(response.text)
     return body if isinstance(body, dict) else None
 
 
@@ -293,7 +281,7 @@ class M2MSessionProvider:
             )
         body = _json_object(response)
         token = body.get("sessionToken") if body is not None else None
-        if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        if not isinstance(token, str) or not HEADER_SAFE.fullmatch(token):
             raise TokenRequestError("M2M session login response has no usable sessionToken", raw)
         self._redactor.add(token)
         return token

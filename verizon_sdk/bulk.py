@@ -136,9 +136,6 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any, Literal, TextIO, TypedDict, cast
 
-import requests
-from urllib3.exceptions import ConnectTimeoutError
-
 from verizon_sdk import endpoints
 from verizon_sdk.exceptions import (
     APIConnectionError,
@@ -469,26 +466,6 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and what it wraps (``__cause__``, ``__context__``, ``args``, ``reason``)."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo and len(seen) < 32:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        wrapped = [current.__cause__, current.__context__, *current.args]
-        wrapped.append(getattr(current, "reason", None))
-        todo += [w for w in wrapped if isinstance(w, BaseException)]
-
-
-def _never_sent(exc: APIConnectionError) -> bool:
-    """Whether the failure provably happened before the request left: a failed connect."""
-    return any(isinstance(c, (requests.ConnectTimeout, ConnectTimeoutError)) for c in _causes(exc))
-
-
 def _error_outcome(exc: Exception) -> Outcome:
     """A chunk whose request raised ``exc``: not acted on, or maybe acted on."""
     if isinstance(exc, (ValidationError, TokenRequestError)):
@@ -496,7 +473,7 @@ def _error_outcome(exc: Exception) -> Outcome:
     if isinstance(exc, APIStatusError):
         code = exc.response_code
         return Outcome.NOT_ATTEMPTED if code is not None and 400 <= code < 500 else Outcome.UNKNOWN
-    if isinstance(exc, APIConnectionError) and _never_sent(exc):
+    if isinstance(exc, APIConnectionError) and exc.never_sent:
         return Outcome.NOT_ATTEMPTED
     return Outcome.UNKNOWN  # timeouts, dropped connections, unreadable 2xx, anything else
 

@@ -20,6 +20,7 @@ from verizon_sdk.credentials import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk.exceptions import ConfigurationError
+from verizon_sdk.validation import HEADER_SAFE
 
 
 class Environment(str, Enum):
@@ -73,7 +74,6 @@ class Timeout:
 
 
 #: A token sent in a header: visible ASCII, no spaces (RFC 6750 b64token and then some).
-_TOKEN = re.compile(r"[!-~]+")
 #: A header value: printable ASCII, no surrounding spaces.
 _HEADER_TEXT = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 
@@ -82,7 +82,7 @@ def _check_base_url(url: Any) -> str:
     """``http(s)://host[:port][/path]``: no credentials, query, fragment or whitespace."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
         raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {url!r}")
-    if not _TOKEN.fullmatch(url):
+    if not HEADER_SAFE.fullmatch(url):
         raise ConfigurationError(
             "base_url must not contain whitespace, control or non-ASCII characters "
             "(percent-encode them)"
@@ -230,7 +230,7 @@ class Configuration:
                 "oauth_client_id must not contain ':' (HTTP Basic authentication splits on it)"
             )
         m2m = self.vz_m2m_token_credentials
-        if m2m is not None and not _TOKEN.fullmatch(m2m.vz_m2m_token):
+        if m2m is not None and not HEADER_SAFE.fullmatch(m2m.vz_m2m_token):
             # sent as a header: a space, control or non-ASCII character cannot be sent
             raise ConfigurationError(
                 "vz_m2m_token must be printable ASCII without spaces or control characters"

@@ -242,7 +242,9 @@ def transport_error(
             note += f": {advice}"
     message = f"{what} {kind}{note}; {type(exc).__name__}: {exc}"
     error_class = APITimeoutError if timed_out else APIConnectionError
-    return error_class(message)
+    error = error_class(message)
+    error.never_sent = not_sent
+    return error
 
 
 class SdkHttpClient(RequestsClient):  # type: ignore[misc]

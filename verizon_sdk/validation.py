@@ -17,6 +17,8 @@ MAX_ID_LENGTH = 64
 #: Most device ids one request may carry; larger sets go through the bulk methods.
 MAX_DEVICES_PER_REQUEST = 10_000
 
+#: A value that can travel in an HTTP header as is: printable ASCII, no spaces (tokens).
+HEADER_SAFE = re.compile(r"[!-~]+")
 _ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 # printable ASCII; inner spaces allowed, no leading or trailing whitespace
 _DEVICE_ID = re.compile(r"[!-~](?:[ -~]*[!-~])?")

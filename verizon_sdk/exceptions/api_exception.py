@@ -21,7 +21,8 @@ def _one_line(text: str, limit: int = _SNIPPET) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _parse_json(text: str | None) -> Any:
+def parse_json_text(text: str | None) -> Any:
+    """``json.loads`` (never jsonpickle, never YAML); None when ``text`` is empty or not JSON."""
     if not text:
         return None
     try:
@@ -130,7 +131,13 @@ def _restore(cls: type[APIException], args: tuple[Any, ...], state: dict[str, An
 
 
 class APIConnectionError(APIException):
-    """No HTTP response came back: the connection failed, was reset or dropped."""
+    """No HTTP response came back: the connection failed, was reset or dropped.
+
+    ``never_sent`` is True when the failure provably happened before the request left
+    (the connection could not be made), so the service cannot have acted on it.
+    """
+
+    never_sent: bool = False
 
 
 class APITimeoutError(APIConnectionError):
@@ -165,7 +172,7 @@ class APIStatusError(APIException):
         self._read_body()
 
     def _read_body(self) -> None:
-        self.json_body: Any = _parse_json(self.body)
+        self.json_body: Any = parse_json_text(self.body)
         self.error_code: str | None = None
         self.error_message: str | None = None
         if isinstance(self.json_body, dict):
