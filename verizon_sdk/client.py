@@ -21,17 +21,6 @@ from verizon_sdk.credentials import (
 from verizon_sdk.exceptions import ConfigurationError
 from verizon_sdk.pipeline import Pipeline
 
-#: Environment variables read by :meth:`VerizonClient.from_environment`.
-ENVIRONMENT_VARIABLES = (
-    "VERIZON_CLIENT_ID",
-    "VERIZON_CLIENT_SECRET",
-    "VERIZON_M2M_TOKEN",
-    "VERIZON_USERNAME",
-    "VERIZON_PASSWORD",
-    "VERIZON_BASE_URL",
-    "VERIZON_ENVIRONMENT",
-)
-
 
 class VerizonClient:
     """The entry point. Keyword arguments are the fields of :class:`Configuration`.

@@ -244,14 +244,9 @@ class Pipeline:
 
     def _build_configuration(self, logging_configuration: Any) -> GlobalConfiguration:
         config, core = self.config, _core()
-        http = core.HttpClientConfiguration(
-            timeout=config.timeout.as_requests(),
-            max_retries=config.max_retries,
-            backoff_factor=config.backoff_factor,
-            retry_statuses=list(config.retry_statuses),
-            logging_configuration=logging_configuration,
-            proxy_settings=config.proxy_settings,
-        )
+        # apimatic reads only the HTTP client and the logging settings from here: timeouts,
+        # retries and proxies live on the session that SdkHttpClient sends through.
+        http = core.HttpClientConfiguration(logging_configuration=logging_configuration)
         http.set_http_client(self._http_client)
         configuration: GlobalConfiguration = (
             core.GlobalConfiguration(http)
