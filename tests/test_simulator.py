@@ -1697,3 +1697,21 @@ def test_dunder_main_module_runs_main(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(SystemExit) as raised:
         runpy.run_module("verizon_sdk.simulator", run_name="__main__")
     assert raised.value.code == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("192.0.2.10", False),
+        ("sim.example", False),
+    ],
+)
+def test_non_loopback_hosts_are_recognised_for_the_warning(host: str, loopback: bool) -> None:
+    from verizon_sdk.simulator._cli import _is_loopback
+
+    assert _is_loopback(host) is loopback

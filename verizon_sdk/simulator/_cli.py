@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import signal
 import sys
 import threading
@@ -93,6 +94,13 @@ def simulator_from_args(args: argparse.Namespace) -> Simulator:
     return simulator
 
 
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
 def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
     """Run the simulator until Ctrl-C or SIGTERM; print its API root first. Returns 0."""
     parser = build_parser(prog)
@@ -116,6 +124,14 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
         except OSError as exc:
             print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
+        if not _is_loopback(args.host):
+            print(
+                f"warning: listening on {args.host}, beyond this machine: the simulator "
+                "accepts any credentials unless --client/--login restrict them, and its "
+                "control routes change its state",
+                file=sys.stderr,
+                flush=True,
+            )
         print(simulator.url, flush=True)
         while not stop.wait(0.5):  # the handlers above set it on Ctrl-C or SIGTERM
             pass
