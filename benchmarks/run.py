@@ -33,12 +33,12 @@ check`` is clean with apimatic-core 0.2.25): it needs no separate virtualenv.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import os
 import platform
 import shlex
 import sys
-from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,7 +55,7 @@ import report  # noqa: E402
 from fixed_server import FixedServer  # noqa: E402
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Settings:
     rounds: int
     warmup: int
@@ -75,7 +75,7 @@ FULL = Settings(
     iterate_devices=100_000,
     bulk_devices=100_000,
     bulk_latency=0.05,
-    bulk_rounds=3,
+    bulk_rounds=5,
 )
 QUICK = Settings(
     rounds=2,
@@ -160,6 +160,7 @@ def _target(
 
 def run(selected: list[str], settings: Settings, without: set[str], mode: str) -> dict[str, Any]:
     results: dict[str, Any] = {"meta": _meta(mode), "skipped": {}, "targets": [], "notes": []}
+    results["meta"]["settings"] = dataclasses.asdict(settings)
     targets = results["targets"]
     throughput_cases = [c for c in ("status100", "status1000", "assign100") if c in selected]
     if throughput_cases:
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     without = {w for w in args.without.split(",") if w}
     settings = QUICK if args.quick else FULL
     if args.rounds:
-        settings = Settings(**{**settings.__dict__, "rounds": args.rounds})
+        settings = dataclasses.replace(settings, rounds=args.rounds)
     out = args.out or (HERE / "results" / ("quick" if args.quick else ""))
     mode = "quick" if args.quick else "full"
     results = run(selected, settings, without, mode)
