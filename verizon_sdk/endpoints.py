@@ -17,6 +17,7 @@ from verizon_sdk.configuration import Server
 from verizon_sdk.exceptions import APIStatusError, FotaV2ResultException, FotaV3ResultException
 from verizon_sdk.models import (
     FotaV2SuccessResult,
+    Model,
     V2LicenseIMEI,
     V2LicensesAssignedRemovedResult,
     V2LicenseSummary,
@@ -43,7 +44,7 @@ class Endpoint(Generic[ModelT]):
     path_params: tuple[str, ...] = ()
     #: (Python name, wire name) pairs; a None value is left out of the URL.
     query_params: tuple[tuple[str, str], ...] = ()
-    body_model: Any = None
+    body_model: type[Model] | None = None
     #: Set on deprecated endpoints: what to use instead.
     deprecated: str | None = None
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from types import MappingProxyType, TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from verizon_sdk.simulator._faults import Fault, FaultRules
@@ -26,6 +26,9 @@ from verizon_sdk.simulator._state import (
     RecordedRequest,
     SimulatorOptions,
 )
+
+if TYPE_CHECKING:
+    from verizon_sdk.client import VerizonClient
 
 API_ROOT = "/api"
 CONTROL_PREFIX = "/api/_sim"
@@ -381,7 +384,7 @@ class Simulator:
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> Any:
+    ) -> VerizonClient:
         """A ``verizon_sdk.VerizonClient`` pointed at this simulator.
 
         It uses a static M2M token (``m2m_token``, else one of ``m2m_tokens``) unless
@@ -401,9 +404,10 @@ class Simulator:
             }
         else:
             m2m = {"vz_m2m_token_credentials": sdk.VZM2mTokenCredentials(vz_m2m_token=token)}
-        return sdk.VerizonClient(
+        client: VerizonClient = sdk.VerizonClient(
             thingspace_oauth_credentials=oauth, **m2m, base_url=self.url, **kwargs
         )
+        return client
 
     # -- state, faults and inspection ---------------------------------------------------------
 
