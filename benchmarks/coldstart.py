@@ -17,9 +17,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import measure
+
+import verizon_sdk
+
+SOURCE = str(Path(verizon_sdk.__file__).resolve().parent.parent)
 
 _OURS = """\
 from verizon_sdk import ThingspaceOauthCredentials, VerizonClient, VZM2mTokenCredentials
@@ -84,7 +89,11 @@ SNIPPETS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# sys is built in: putting this process's verizon_sdk first on the path costs nothing, and the
+# child measures the same source the parent runs (python -I ignores PYTHONPATH).
 _TEMPLATE = """\
+import sys
+sys.path.insert(0, {source!r})
 import time
 _started = time.perf_counter()
 {snippet}
@@ -102,7 +111,7 @@ print(_elapsed, _hwm, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 def run_once(key: str, fill: dict[str, str]) -> tuple[float, float, float, float]:
     """Seconds in the snippet, peak RSS (MiB), ru_maxrss (MiB), seconds for the process."""
-    code = _TEMPLATE.format(snippet=SNIPPETS[key][1].format(**fill))
+    code = _TEMPLATE.format(snippet=SNIPPETS[key][1].format(**fill), source=SOURCE)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=False

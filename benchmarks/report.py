@@ -84,6 +84,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"- Python {meta['python']}",
         "- packages: " + ", ".join(f"{k} {v}" for k, v in meta["packages"].items()),
         f"- command: `{meta['command']}`",
+        f"- verizon_sdk source: commit {meta['source']['commit']}"
+        + (" with uncommitted changes" if meta["source"]["modified"] else ""),
         "",
         "Ratios are throughput ratios (ours ÷ theirs; above 1 means we are faster) except the",
         "cold-start rows, which are time ratios (below 1 means we are faster). Each is the median",

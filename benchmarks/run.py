@@ -38,6 +38,7 @@ import datetime as dt
 import os
 import platform
 import shlex
+import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -116,7 +117,27 @@ def _meta(mode: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "packages": packages,
         "command": "python " + shlex.join(["benchmarks/run.py", *sys.argv[1:]]),
+        "source": _source(),
     }
+
+
+def _source() -> dict[str, Any]:
+    """Where the measured verizon_sdk comes from: its git commit, and whether it was edited."""
+    root = Path(coldstart.SOURCE)
+    git = ["git", "-C", str(root)]
+    try:
+        commit = subprocess.run(
+            [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            [*git, "status", "--porcelain", "--", "verizon_sdk"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return {"path": str(root), "commit": None, "modified": None}
+    return {"path": str(root), "commit": commit, "modified": bool(changes)}
 
 
 def _throughput_case(
