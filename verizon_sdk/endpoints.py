@@ -49,34 +49,44 @@ class Endpoint(Generic[ModelT]):
     deprecated: str | None = None
 
 
-def _v2(
-    name: str, method: HttpMethodEnum, path: str, response_model: type[ModelT], **details: Any
+# What differs between the two APIs: server, the name of the account parameter, 400 class.
+_APIS: dict[str, tuple[Server, str, type[APIStatusError]]] = {
+    "v2": (Server.SOFTWARE_MANAGEMENT_V2, "account", FotaV2ResultException),
+    "v3": (Server.SOFTWARE_MANAGEMENT_V3, "acc", FotaV3ResultException),
+}
+
+
+def _endpoint(
+    api: str,
+    name: str,
+    method: HttpMethodEnum,
+    path: str,
+    response_model: type[ModelT],
+    **details: Any,
 ) -> Endpoint[ModelT]:
+    server, account, bad_request = _APIS[api]
     return Endpoint(
         name=name,
-        response_model=response_model,
         method=method,
-        server=Server.SOFTWARE_MANAGEMENT_V2,
-        path="/licenses/{account}" + path,
-        path_params=("account",),
-        bad_request_error=FotaV2ResultException,
+        server=server,
+        path=f"/licenses/{{{account}}}{path}",
+        path_params=(account,),
+        response_model=response_model,
+        bad_request_error=bad_request,
         **details,
     )
+
+
+def _v2(
+    name: str, method: HttpMethodEnum, path: str, model: type[ModelT], **details: Any
+) -> Endpoint[ModelT]:
+    return _endpoint("v2", name, method, path, model, **details)
 
 
 def _v3(
-    name: str, method: HttpMethodEnum, path: str, response_model: type[ModelT], **details: Any
+    name: str, method: HttpMethodEnum, path: str, model: type[ModelT], **details: Any
 ) -> Endpoint[ModelT]:
-    return Endpoint(
-        name=name,
-        response_model=response_model,
-        method=method,
-        server=Server.SOFTWARE_MANAGEMENT_V3,
-        path="/licenses/{acc}" + path,
-        path_params=("acc",),
-        bad_request_error=FotaV3ResultException,
-        **details,
-    )
+    return _endpoint("v3", name, method, path, model, **details)
 
 
 _GET, _POST, _DELETE = HttpMethodEnum.GET, HttpMethodEnum.POST, HttpMethodEnum.DELETE
