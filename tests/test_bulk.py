@@ -844,7 +844,7 @@ def test_exception_from_on_chunk_stops_cleanly_with_partial_result(
 def test_second_interrupt_while_waiting_leaves_in_flight_ids_unknown(
     client: VerizonClient, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import verizon_sdk.bulk as bulk
+    import verizon_sdk.bulk._engine as bulk
 
     mocked.add_callback(responses.POST, ASSIGN_URL, callback=answering())
 
@@ -890,7 +890,7 @@ def test_interrupt_while_reconciling_attaches_result(
 def test_interrupt_between_submit_and_bookkeeping_marks_the_chunk_unknown(
     client: VerizonClient, mocked: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import verizon_sdk.bulk as bulk
+    import verizon_sdk.bulk._engine as bulk
 
     class Pool(bulk.ThreadPoolExecutor):
         submitted = 0
@@ -933,7 +933,7 @@ def test_interrupts_on_several_workers_account_for_every_id(
 
 
 def test_a_chunk_the_sdk_refuses_to_send_is_not_attempted() -> None:
-    from verizon_sdk.bulk import _error_outcome
+    from verizon_sdk.bulk._rules import _error_outcome
 
     assert _error_outcome(ValidationError("body", "too many")) is Outcome.NOT_ATTEMPTED
     assert _error_outcome(RuntimeError("a bug")) is Outcome.UNKNOWN

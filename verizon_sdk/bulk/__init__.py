@@ -1,0 +1,290 @@
+"""Fleet-scale assign and remove: chunked, concurrent, and a complete account of every device.
+
+::
+
+    licenses = client.software_management_licenses_v3
+    result = licenses.assign_licenses_bulk("0000123456-00001", ids, max_workers=8)
+    print(result)           # BulkResult(assign 0000123456-00001: 10000 ids, 9890 succeeded, ...)
+    result.to_csv("assign-report.csv")
+    if result.retry_ids():
+        licenses.assign_licenses_bulk("0000123456-00001", result.retry_ids())
+
+``remove_licenses_bulk`` takes the same arguments. Both are V3 only: the V2 assign and remove
+endpoints are deprecated in favour of V3, and a new helper should not be built on them.
+
+Defaults
+========
+
+=================  =======  =============================================================
+option             default  meaning
+=================  =======  =============================================================
+``chunk_size``     1000     ids per request (1 to 10,000, the SDK's per-request limit);
+                            the largest page the service is known to return is 1000
+``max_workers``    4        requests in flight at once; keep it at or under the client's
+                            ``pool_maxsize`` (10), or connections are opened and discarded
+``reconcile``      True     settle ambiguous ids by reading the license list (below)
+``stop_on_error``  False    True: send no further chunk once a chunk did not fully succeed
+``strict``         False    True: an invalid id raises ``ValidationError``; nothing is sent
+``progress``       False    True: a ``tqdm.auto`` progress bar (``pip install
+                            'verizon-sdk[progress]'``); without tqdm, ``ValidationError``
+``on_chunk``       None     called with a :class:`ChunkEvent` after each chunk
+=================  =======  =============================================================
+
+How a run goes
+==============
+
+1. **Read.** Every id is validated before anything is sent, so the whole input is read first
+   (any iterable, a generator over millions of ids included). Each distinct id is kept once, in
+   input order, in one dict that later holds its outcome (about 100 bytes per distinct id);
+   repeats are collapsed and counted in :attr:`BulkResult.duplicates`. An id that fails
+   :func:`~verizon_sdk.validation.check_device_id` is never sent: it is ``not_attempted``
+   (``invalid=True``), or with ``strict=True`` the run raises
+   :class:`~verizon_sdk.exceptions.ValidationError`. A non-string item raises
+   :class:`~verizon_sdk.exceptions.InvalidTypeError`. Either way nothing has been sent.
+2. **Send.** The valid ids are cut into chunks of ``chunk_size`` and posted by a pool of
+   ``max_workers`` threads that share the controller's client: one token cache and one
+   connection pool. At most ``2 * max_workers`` chunks are queued or in flight at a time. The
+   bulk layer never re-sends a POST; the transport retries it only where the service provably
+   did not act (a failed connect, a 429).
+3. **Classify** each chunk's answer (below) on the calling thread, then call ``on_chunk``.
+4. **Reconcile** the ambiguous ids, once, at the end (below).
+
+Outcomes
+========
+
+Every distinct input id ends in exactly one of four categories:
+
+``succeeded``
+    The device is in the state asked for. The service said status ``"Success"`` (assign or
+    remove) or ``"LicenseAssignSuccess"`` (assign); or it said the device was already there:
+    ``"Device license preexisting"`` on assign, ``"No license attached to device"`` on remove.
+    Counting those as success makes a re-run over :meth:`BulkResult.retry_ids` safe and
+    keeps ``succeeded`` equal to the devices in the asked-for state. The service's status and
+    reason are kept (``result["..."].reason``). Or reconciliation found it in that state.
+``failed``
+    The service answered for the device, and not with success: ``"Failure"`` with its reason
+    (``"Device does not exist."``, ``"No license available"``, ...). ``status`` is an open set
+    (DESIGN.md), so a status the SDK does not know (``"UpgradePending"``, say) is not guessed
+    at: reconciliation checks the device, which becomes ``succeeded`` if it is in the asked-for
+    state and stays ``failed``, with the raw status, otherwise (and always when
+    ``reconcile=False``).
+``not_attempted``
+    The request did not act on the device: the id was invalid; the service refused the whole
+    chunk with a 4xx (400, 401, 403, 404, 429 ...); the connection could not be made; the run
+    stopped before sending the chunk (``stop_on_error``, an error every chunk would meet, an
+    interrupt); or reconciliation found an ambiguous device not in the asked-for state.
+    ``error`` says which.
+``unknown``
+    The request may have been applied, but no usable answer came back: a read timeout, a
+    connection dropped after sending, a 5xx, a 2xx body that cannot be read, or an answer that
+    does not mention the device. Reconciliation settles these; they stay ``unknown`` only with
+    ``reconcile=False``, when reconciliation itself failed (``reconciliation_error``), or after
+    an interrupt.
+
+:meth:`BulkResult.retry_ids` is ``unknown`` plus ``not_attempted`` minus the invalid ids:
+everything worth sending again. ``failed`` ids are left out, because the service gave a
+definite answer that a re-send would repeat; :meth:`BulkResult.failed_ids` lists them.
+
+An error that every later chunk would meet too (401 after the token refresh, a refused token or
+login, 403, 404, or a 400 about the account itself: "Invalid account name format", "Inactive
+account") stops the run as ``stop_on_error`` does.
+
+Reconciliation
+==============
+
+After the last chunk, the ids left ``unknown`` (and the unrecognised statuses) are settled by
+reading the account's license list with ``GET /licenses/{acc}``; no POST is repeated. When the
+ids are all IMEI-like (digits, one length), only the pages that hold them are read: each
+lookup asks for the page after the first unsettled id's predecessor, and that page settles
+every id up to its last device. No two lookups read the same devices, so this costs at most
+one page more than the full listing, and usually a page or two. Other ids are looked up in
+the full listing. An ambiguous device found in the asked-for state becomes ``succeeded``,
+otherwise ``not_attempted``; each such record has ``reconciled=True``, and
+:attr:`BulkResult.reconciled` counts them. If the reading fails, the ids stay ``unknown`` and
+:attr:`BulkResult.reconciliation_error` says why.
+
+The list is read as it is at that moment. A request the service is still processing (one
+that timed out on a slow server, say) could land after it was read, making a device reported
+``not_attempted`` hold a license after all. A re-run over ``retry_ids()`` then answers
+"Device license preexisting", which counts as ``succeeded``, so it converges.
+
+Interrupts and callbacks
+========================
+
+``on_chunk`` runs on the calling thread after each chunk's outcomes are recorded. A
+``KeyboardInterrupt`` (Ctrl-C) during the run, or any exception escaping ``on_chunk``, stops it
+cleanly: chunks not yet started are cancelled (``not_attempted``), chunks in flight are waited
+for and recorded (a second Ctrl-C stops the wait; those ids become ``unknown``), no
+reconciliation runs, and the exception is re-raised with the partial :class:`BulkResult`
+attached as ``exc.bulk_result``. It is not returned: code after the call must not mistake an
+interrupted run for a finished one. A Ctrl-C while the input is still being read has nothing
+to report and is re-raised as is.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypedDict, cast
+
+from verizon_sdk import endpoints
+from verizon_sdk.bulk._engine import _Run, read_device_ids
+from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
+from verizon_sdk.bulk._rules import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_WORKERS,
+    Action,
+    _describe,
+    in_asked_for_state,
+    stops_the_run,
+)
+from verizon_sdk.exceptions import InvalidTypeError, ValidationError
+from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI
+from verizon_sdk.pagination import page_fetcher
+from verizon_sdk.validation import MAX_DEVICES_PER_REQUEST, check_account
+
+if TYPE_CHECKING:
+    from verizon_sdk.pipeline import Pipeline
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_MAX_WORKERS",
+    "BulkOptions",
+    "BulkResult",
+    "ChunkEvent",
+    "DeviceResult",
+    "Outcome",
+    "check_options",
+    "in_asked_for_state",
+    "read_device_ids",
+    "run_bulk",
+    "stops_the_run",
+]
+
+logger = logging.getLogger("verizon_sdk.bulk")
+
+
+def _tqdm() -> Any:
+    """``tqdm.auto.tqdm`` (a notebook widget in Jupyter, text in a terminal)."""
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        raise ValidationError(
+            "progress", "progress=True needs tqdm: pip install 'verizon-sdk[progress]'"
+        ) from None
+    return tqdm
+
+
+class BulkOptions(TypedDict, total=False):
+    """Keyword options of ``assign_licenses_bulk`` / ``remove_licenses_bulk`` (see above)."""
+
+    chunk_size: int
+    max_workers: int
+    reconcile: bool
+    stop_on_error: bool
+    strict: bool
+    progress: bool
+    on_chunk: Callable[[ChunkEvent], object] | None
+
+
+def check_options(caller: str, options: Mapping[str, Any]) -> BulkOptions:
+    """``options`` for ``caller``, or a TypeError naming an unknown one (with a suggestion)."""
+    known = BulkOptions.__annotations__
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
+    return cast(BulkOptions, options)
+
+
+def _check_options(chunk_size: Any, max_workers: Any, on_chunk: Any) -> None:
+    if on_chunk is not None and not callable(on_chunk):
+        raise InvalidTypeError("on_chunk", f"expected a callable, got {type(on_chunk).__name__}")
+    for name, value, top in (
+        ("chunk_size", chunk_size, MAX_DEVICES_PER_REQUEST),
+        ("max_workers", max_workers, None),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidTypeError(name, f"expected an integer, got {type(value).__name__}")
+        if value < 1 or (top is not None and value > top):
+            bounds = f"between 1 and {top}" if top is not None else "at least 1"
+            raise ValidationError(name, f"must be {bounds}, got {value}")
+
+
+def run_bulk(
+    pipeline: Pipeline,
+    action: Action,
+    acc: str,
+    device_ids: Iterable[str],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    reconcile: bool = True,
+    stop_on_error: bool = False,
+    strict: bool = False,
+    progress: bool = False,
+    on_chunk: Callable[[ChunkEvent], object] | None = None,
+) -> BulkResult:
+    """Assign or remove (``action``) licenses for every id; see the module docstring."""
+    check_account("acc", acc)
+    _check_options(chunk_size, max_workers, on_chunk)
+    progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
+    if max_workers > pipeline.config.pool_maxsize:
+        logger.warning(
+            "max_workers=%d exceeds the client's pool_maxsize=%d: connections beyond the pool "
+            "are opened and discarded; use client.clone_with(pool_maxsize=%d)",
+            max_workers,
+            pipeline.config.pool_maxsize,
+            max_workers,
+        )
+    result = BulkResult(action, acc)
+    started = time.monotonic()
+    valid = read_device_ids(device_ids, result, strict=strict)
+    endpoint = (
+        endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
+        if action == "assign"
+        else endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
+    )
+
+    def send(ids: list[str]) -> V3LicenseAssignedRemovedResult:
+        answer: V3LicenseAssignedRemovedResult = pipeline.execute(
+            endpoint, {"acc": acc, "body": V3LicenseIMEI(device_list=ids)}
+        ).body
+        return answer
+
+    fetch = page_fetcher(
+        pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
+    )
+    bar = None
+    if progress_bar is not None:
+        bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
+    run = _Run(
+        result,
+        action,
+        valid,
+        send,
+        fetch,
+        chunk_size=chunk_size,
+        max_workers=max_workers,
+        stop_on_error=stop_on_error,
+        on_chunk=on_chunk,
+        bar=bar,
+    )
+    try:
+        run.send_all()
+        if reconcile:
+            run.reconcile()
+    except BaseException as exc:
+        if result.stopped is None:  # interrupted while reconciling
+            result.stopped = f"interrupted by {_describe(exc)}"
+        result.interrupted = result.interrupted or isinstance(exc, KeyboardInterrupt)
+        exc.bulk_result = result  # type: ignore[attr-defined]
+        raise
+    finally:
+        result.elapsed = time.monotonic() - started
+        if bar is not None:
+            bar.close()
+    return result

@@ -1,0 +1,388 @@
+"""Reading the ids, sending the chunks from a thread pool, and reconciliation."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from dataclasses import dataclass, replace
+from typing import Any
+
+from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
+from verizon_sdk.bulk._rules import (
+    FAILURE_STATUSES,
+    IN_FLIGHT_PER_WORKER,
+    Action,
+    _describe,
+    _error_outcome,
+    _norm,
+    _text,
+    in_asked_for_state,
+    stops_the_run,
+)
+from verizon_sdk.exceptions import (
+    InvalidTypeError,
+    ValidationError,
+)
+from verizon_sdk.models import V3LicenseSummary
+from verizon_sdk.pagination import iter_cursor_pages
+from verizon_sdk.validation import check_device_id
+
+logger = logging.getLogger("verizon_sdk.bulk")
+
+
+def read_device_ids(
+    device_ids: Iterable[str], result: BulkResult, *, strict: bool = False
+) -> list[str]:
+    """Read and validate every id into ``result``; return the valid distinct ids, in order."""
+    if isinstance(device_ids, (str, bytes)) or not isinstance(device_ids, Iterable):
+        raise InvalidTypeError(
+            "device_ids",
+            f"expected an iterable of device id strings, got {type(device_ids).__name__}",
+        )
+    records = result._records
+    duplicates = result.duplicates
+    valid: list[str] = []
+    invalid = 0
+    first = ""
+    for position, device_id in enumerate(device_ids):
+        if not isinstance(device_id, str):
+            raise InvalidTypeError(
+                f"device_ids[{position}]",
+                f"expected a device id string, got {type(device_id).__name__}; nothing was sent",
+            )
+        if device_id in records:
+            duplicates[device_id] = duplicates.get(device_id, 1) + 1
+            continue
+        try:
+            check_device_id(f"device_ids[{position}]", device_id)
+        except ValidationError as exc:
+            invalid += 1
+            if strict and invalid == 1:
+                first = str(exc)
+            records[device_id] = DeviceResult(
+                Outcome.NOT_ATTEMPTED, error=f"invalid: {exc}", invalid=True
+            )
+            continue
+        records[device_id] = _PENDING
+        valid.append(device_id)
+    if strict and invalid:
+        raise ValidationError(
+            "device_ids", f"{invalid} invalid device id(s), nothing was sent; first: {first}"
+        )
+    return valid
+
+
+@dataclass
+class _Reply:
+    index: int
+    ids: list[str]
+    body: Any = None
+    error: Exception | None = None
+    duration: float = 0.0
+
+
+def _send(send: Callable[[list[str]], Any], index: int, ids: list[str]) -> _Reply:
+    """Runs on a worker thread: one request, never raising an ``Exception``."""
+    started = time.monotonic()
+    try:
+        body = send(ids)
+    except Exception as exc:
+        return _Reply(index, ids, error=exc, duration=time.monotonic() - started)
+    return _Reply(index, ids, body=body, duration=time.monotonic() - started)
+
+
+def _predecessor(device_id: str) -> str | None:
+    """The all-digit id just before ``device_id`` (same length); None before the first."""
+    number = int(device_id)
+    return str(number - 1).zfill(len(device_id)) if number > 0 else None
+
+
+def _imei_like(ids: Iterable[str]) -> bool:
+    lengths = {len(d) if d.isdigit() and d.isascii() else -1 for d in ids}
+    return len(lengths) == 1 and -1 not in lengths
+
+
+class _Run:
+    """One bulk run's state. Records are only changed on the calling thread."""
+
+    def __init__(
+        self,
+        result: BulkResult,
+        action: Action,
+        valid: list[str],
+        send: Callable[[list[str]], Any],
+        fetch: Callable[[str | None], V3LicenseSummary],
+        *,
+        chunk_size: int,
+        max_workers: int,
+        stop_on_error: bool,
+        on_chunk: Callable[[ChunkEvent], object] | None,
+        bar: Any,
+    ) -> None:
+        self.result = result
+        self.records = result._records
+        self.action = action
+        self.valid = valid
+        self.send = send
+        self.fetch = fetch
+        self.chunk_size = chunk_size
+        self.max_workers = max_workers
+        self.stop_on_error = stop_on_error
+        self.on_chunk = on_chunk
+        self.bar = bar
+        self.total_chunks = math.ceil(len(valid) / chunk_size)
+        self.started = time.monotonic()
+        self.done = 0
+        #: Ids answered with a status the SDK does not know: reconciliation checks them.
+        self.to_verify: set[str] = set()
+        #: The chunk being handed to the pool (an interrupt may land in between).
+        self.submitting: tuple[int, list[str]] | None = None
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def send_all(self) -> None:
+        pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="verizon-bulk")
+        in_flight: dict[Future[_Reply], tuple[int, list[str]]] = {}
+        limit = self.max_workers * IN_FLIGHT_PER_WORKER
+        size = self.chunk_size
+        index = 0
+        try:
+            while True:
+                while self.result.stopped is None and index < self.total_chunks:
+                    if len(in_flight) >= limit:
+                        break
+                    ids = self.valid[index * size : (index + 1) * size]
+                    self.submitting = (index, ids)
+                    in_flight[pool.submit(_send, self.send, index, ids)] = self.submitting
+                    self.submitting = None
+                    index += 1
+                if not in_flight:
+                    break
+                finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in sorted(finished, key=lambda f: in_flight[f][0]):
+                    self.collect(future, *in_flight.pop(future))
+        except BaseException as exc:
+            self.result.interrupted = isinstance(exc, KeyboardInterrupt)
+            self.result.stopped = f"interrupted by {_describe(exc)}"
+            self.abort(in_flight)
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            self.settle_unsent()
+
+    def abort(self, in_flight: dict[Future[_Reply], tuple[int, list[str]]]) -> None:
+        """Cancel the chunks not started; wait for and record the ones in flight."""
+        if self.submitting is not None and all(
+            chunk is not self.submitting for chunk in in_flight.values()
+        ):
+            # interrupted between submit() and recording the future: it may be running
+            index, ids = self.submitting
+            self.mark(ids, Outcome.UNKNOWN, f"being submitted when {self.result.stopped}", index)
+        for future, (index, ids) in list(in_flight.items()):
+            if future.cancel():
+                del in_flight[future]
+                self.mark(ids, Outcome.NOT_ATTEMPTED, f"not sent: {self.result.stopped}", index)
+        try:
+            for future in as_completed(list(in_flight)):
+                self.collect(future, *in_flight.pop(future), notify=False)
+        except BaseException:  # a second interrupt: stop waiting
+            for index, ids in in_flight.values():
+                error = f"in flight when the run was interrupted ({self.result.stopped})"
+                self.mark(ids, Outcome.UNKNOWN, error, index)
+
+    def settle_unsent(self) -> None:
+        """Every id still pending was never handed to a worker: not attempted."""
+        reason = f"not sent: {self.result.stopped or 'the run ended before this chunk'}"
+        shared: dict[int, DeviceResult] = {}
+        for position, device_id in enumerate(self.valid):
+            if self.records[device_id] is _PENDING:
+                index = position // self.chunk_size
+                record = shared.get(index)
+                if record is None:
+                    record = shared[index] = DeviceResult(
+                        Outcome.NOT_ATTEMPTED, error=reason, chunk=index
+                    )
+                self.records[device_id] = record
+
+    def mark(self, ids: list[str], outcome: Outcome, error: str, index: int) -> None:
+        record = DeviceResult(outcome, error=error, chunk=index)
+        for device_id in ids:
+            self.records[device_id] = record
+
+    def collect(
+        self, future: Future[_Reply], index: int, ids: list[str], *, notify: bool = True
+    ) -> None:
+        """Record a finished chunk, update progress, then tell ``on_chunk``."""
+        self.result.chunks_sent += 1
+        interrupt = future.exception()
+        if interrupt is not None:  # a BaseException on the worker (KeyboardInterrupt ...)
+            self.mark(
+                ids, Outcome.UNKNOWN, f"interrupted while sending: {_describe(interrupt)}", index
+            )
+            if notify:
+                raise interrupt
+            return
+        reply = future.result()
+        counts = self.record(reply)
+        self.done += len(ids)
+        if self.bar is not None:
+            self.bar.update(len(ids))
+        if counts[Outcome.SUCCEEDED] < len(ids):
+            if (
+                reply.error is not None
+                and stops_the_run(reply.error)
+                and self.result.stopped is None
+            ):
+                self.result.stopped = (
+                    f"chunk {index} failed with {_describe(reply.error)}, "
+                    "which every later chunk would meet"
+                )
+            elif self.stop_on_error and self.result.stopped is None:
+                self.result.stopped = f"chunk {index} did not fully succeed (stop_on_error=True)"
+        if notify and self.on_chunk is not None:
+            self.on_chunk(
+                ChunkEvent(
+                    index=index,
+                    total_chunks=self.total_chunks,
+                    size=len(ids),
+                    succeeded=counts[Outcome.SUCCEEDED],
+                    failed=counts[Outcome.FAILED],
+                    not_attempted=counts[Outcome.NOT_ATTEMPTED],
+                    unknown=counts[Outcome.UNKNOWN],
+                    error=None if reply.error is None else _describe(reply.error),
+                    duration=reply.duration,
+                    elapsed=time.monotonic() - self.started,
+                    done=self.done,
+                    total=len(self.valid),
+                )
+            )
+
+    def record(self, reply: _Reply) -> dict[Outcome, int]:
+        """Classify one chunk's answer into per-device records; returns the counts."""
+        counts = dict.fromkeys(Outcome, 0)
+        index = reply.index
+        if reply.error is not None:
+            outcome = _error_outcome(reply.error)
+            self.mark(reply.ids, outcome, _describe(reply.error), index)
+            counts[outcome] = len(reply.ids)
+            logger.debug("chunk %d: %s (%s)", index, outcome.value, _describe(reply.error))
+            return counts
+        answers: dict[str, tuple[str | None, str | None]] = {}
+        conflicting: set[str] = set()
+        for item in getattr(reply.body, "device_list", None) or ():
+            device_id = getattr(item, "device_id", None)
+            if not isinstance(device_id, str):
+                continue  # not one of ours, whatever it is
+            answer = (
+                _text(getattr(item, "status", None)),
+                _text(getattr(item, "result_reason", None)),
+            )
+            if device_id in answers and answers[device_id] != answer:
+                conflicting.add(device_id)
+            answers[device_id] = answer
+        shared: dict[tuple[Any, ...], DeviceResult] = {}
+        for device_id in reply.ids:
+            if device_id in conflicting:
+                key: tuple[Any, ...] = (Outcome.UNKNOWN, "the answer lists this device twice")
+            elif device_id not in answers:
+                key = (Outcome.UNKNOWN, "the answer does not mention this device")
+            else:
+                key = answers[device_id]
+            record = shared.get(key)
+            if record is None:
+                record = shared[key] = self.judge(key, index)
+            self.records[device_id] = record
+            counts[record.outcome] += 1
+            if record.outcome is Outcome.FAILED and record.error is not None:
+                self.to_verify.add(device_id)
+        return counts
+
+    def judge(self, key: tuple[Any, ...], index: int) -> DeviceResult:
+        if key[0] is Outcome.UNKNOWN:
+            return DeviceResult(Outcome.UNKNOWN, error=key[1], chunk=index)
+        status, reason = key
+        if in_asked_for_state(self.action, status, reason):
+            return DeviceResult(Outcome.SUCCEEDED, status, reason, chunk=index)
+        if _norm(status) in FAILURE_STATUSES:
+            return DeviceResult(Outcome.FAILED, status, reason, chunk=index)
+        return DeviceResult(
+            Outcome.FAILED,
+            status,
+            reason,
+            error=f"status {status!r} is not one the SDK knows",
+            chunk=index,
+        )
+
+    # -- reconciliation ---------------------------------------------------------------------
+
+    def reconcile(self) -> None:
+        """Settle the ``unknown`` ids and unrecognised statuses by reading the license list."""
+        ambiguous = [
+            d
+            for d, r in self.records.items()
+            if r.outcome is Outcome.UNKNOWN or d in self.to_verify
+        ]
+        if not ambiguous:
+            return
+        try:
+            licensed = self.licensed(set(ambiguous))
+        except Exception as exc:
+            self.result.reconciliation_error = _describe(exc)
+            logger.warning("bulk %s: reconciliation failed: %s", self.action, _describe(exc))
+            return
+        wanted = self.action == "assign"
+        for device_id in ambiguous:
+            before = self.records[device_id]
+            done = (device_id in licensed) == wanted
+            state = "lists" if device_id in licensed else "does not list"
+            found = f"reconciled: the account {state} the device as licensed"
+            if done:
+                outcome = Outcome.SUCCEEDED
+            elif before.outcome is Outcome.FAILED:
+                outcome = Outcome.FAILED
+            else:
+                outcome = Outcome.NOT_ATTEMPTED
+            error = found if before.error is None else f"{before.error}; {found}"
+            self.records[device_id] = replace(before, outcome=outcome, error=error, reconciled=True)
+        self.result.reconciled = len(ambiguous)
+        logger.debug("bulk %s: reconciled %d ids", self.action, len(ambiguous))
+
+    def licensed(self, ids: set[str]) -> set[str]:
+        """Which of ``ids`` the account lists as licensed."""
+        if not _imei_like(ids):
+            return self.scan(ids)
+        remaining = sorted(ids)  # one length: string order is number order
+        found: set[str] = set()
+        position = 0
+        while position < len(remaining):
+            page = self.fetch(_predecessor(remaining[position]))
+            listed = {getattr(d, "device_id", None) for d in page.device_list or ()}
+            final = page.has_more_data is None or page.has_more_data is False
+            # The page lists every licensed id after the cursor up to its last comparable id
+            # (same length, digits), or to the end when it is the final page.
+            last = max(
+                (d for d in listed if isinstance(d, str) and _imei_like((d, remaining[0]))),
+                default=None,
+            )
+            before = position
+            while position < len(remaining) and (
+                final or (last is not None and remaining[position] <= last)
+            ):
+                if remaining[position] in listed:
+                    found.add(remaining[position])
+                position += 1
+            if position == before:  # nothing comparable on the page: read the whole list
+                return found | self.scan(set(remaining[position:]))
+        return found
+
+    def scan(self, ids: set[str]) -> set[str]:
+        """Read the whole license list (with the iterator's checks); keep ``ids`` found."""
+        found: set[str] = set()
+        for page in iter_cursor_pages(self.fetch, what="V3 license status (reconciliation)"):
+            for device in page.device_list or ():
+                if device.device_id in ids:
+                    found.add(device.device_id)
+        return found

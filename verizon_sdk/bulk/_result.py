@@ -1,0 +1,246 @@
+"""What a bulk run reports: one outcome per distinct device id, and its exports."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, TextIO
+
+
+class Outcome(str, Enum):
+    """Where a device ended up; the values are the names used in reports."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    NOT_ATTEMPTED = "not_attempted"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class DeviceResult:
+    """What happened to one device id.
+
+    ``status`` and ``reason`` are the service's per-device ``status`` and ``resultReason``
+    when it answered for the device; ``error`` is the SDK's explanation when it did not (the
+    error that stopped the chunk, the validation message, what reconciliation found).
+    ``chunk`` is the 0-based index of the chunk that carried (or would have carried) the id,
+    None for an invalid id. Records are shared between ids, so never mutate one.
+    """
+
+    outcome: Outcome
+    status: str | None = None
+    reason: str | None = None
+    error: str | None = None
+    chunk: int | None = None
+    reconciled: bool = False
+    invalid: bool = False
+
+    @property
+    def retryable(self) -> bool:
+        """Whether sending the id again could help: unknown, or not attempted and valid."""
+        return self.outcome is Outcome.UNKNOWN or (
+            self.outcome is Outcome.NOT_ATTEMPTED and not self.invalid
+        )
+
+
+@dataclass(frozen=True)
+class ChunkEvent:
+    """One chunk's outcome, given to ``on_chunk``; counts are before reconciliation."""
+
+    index: int
+    total_chunks: int
+    size: int
+    succeeded: int
+    failed: int
+    not_attempted: int
+    unknown: int
+    #: The error that stopped the whole chunk (``"ServerError: 503 ..."``), else None.
+    error: str | None
+    #: Seconds the request took, and seconds since the run started.
+    duration: float
+    elapsed: float
+    #: Ids in the chunks finished so far, and valid ids in all.
+    done: int
+    total: int
+
+
+_PENDING = DeviceResult(Outcome.UNKNOWN, error="no outcome recorded")
+_CSV_FIELDS = (
+    "device_id",
+    "outcome",
+    "status",
+    "reason",
+    "error",
+    "chunk",
+    "reconciled",
+    "invalid",
+    "occurrences",
+)
+
+
+class BulkResult:
+    """The account of a bulk run: every distinct input id exactly once, in input order.
+
+    ``result[device_id]`` is its :class:`DeviceResult`; ``succeeded``, ``failed``,
+    ``not_attempted`` and ``unknown`` map ids to records (built on each access);
+    ``counts`` has the four sizes. See the module docstring for the categories.
+    """
+
+    def __init__(self, action: str, account: str) -> None:
+        self.action = action
+        self.account = account
+        self._records: dict[str, DeviceResult] = {}
+        #: Ids that appeared more than once: id -> times it appeared.
+        self.duplicates: dict[str, int] = {}
+        #: How many ids reconciliation settled.
+        self.reconciled = 0
+        #: Why reconciliation could not settle the ambiguous ids, if it failed.
+        self.reconciliation_error: str | None = None
+        #: Why chunks were left unsent (stop_on_error, a fatal error, an interrupt), else None.
+        self.stopped: str | None = None
+        self.interrupted = False
+        #: Chunks sent (whatever their outcome), and seconds the run took.
+        self.chunks_sent = 0
+        self.elapsed = 0.0
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._records)
+
+    def __contains__(self, device_id: object) -> bool:
+        return device_id in self._records
+
+    def __getitem__(self, device_id: str) -> DeviceResult:
+        return self._records[device_id]
+
+    def items(self) -> Iterator[tuple[str, DeviceResult]]:
+        return iter(self._records.items())
+
+    def _where(self, outcome: Outcome) -> dict[str, DeviceResult]:
+        return {d: r for d, r in self._records.items() if r.outcome is outcome}
+
+    @property
+    def succeeded(self) -> dict[str, DeviceResult]:
+        return self._where(Outcome.SUCCEEDED)
+
+    @property
+    def failed(self) -> dict[str, DeviceResult]:
+        return self._where(Outcome.FAILED)
+
+    @property
+    def not_attempted(self) -> dict[str, DeviceResult]:
+        return self._where(Outcome.NOT_ATTEMPTED)
+
+    @property
+    def unknown(self) -> dict[str, DeviceResult]:
+        return self._where(Outcome.UNKNOWN)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys((o.value for o in Outcome), 0)
+        for record in self._records.values():
+            counts[record.outcome.value] += 1
+        return counts
+
+    @property
+    def input_count(self) -> int:
+        """Ids read, repeats included."""
+        return len(self._records) + sum(n - 1 for n in self.duplicates.values())
+
+    @property
+    def ok(self) -> bool:
+        """Every id succeeded (and the run was not cut short)."""
+        return not self.interrupted and all(
+            r.outcome is Outcome.SUCCEEDED for r in self._records.values()
+        )
+
+    def failed_ids(self) -> list[str]:
+        """Ids the service answered for with a failure (see ``failed`` for the reasons)."""
+        return list(self._where(Outcome.FAILED))
+
+    def retry_ids(self) -> list[str]:
+        """Ids worth sending again: ``unknown`` and ``not_attempted`` except invalid ids."""
+        return [d for d, r in self._records.items() if r.retryable]
+
+    # -- export -----------------------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "account": self.account,
+            "total": len(self._records),
+            "input_count": self.input_count,
+            **self.counts,
+            "duplicates": len(self.duplicates),
+            "reconciled": self.reconciled,
+            "reconciliation_error": self.reconciliation_error,
+            "stopped": self.stopped,
+            "interrupted": self.interrupted,
+            "chunks_sent": self.chunks_sent,
+            "elapsed": round(self.elapsed, 3),
+        }
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """One dict per distinct id, with the ``to_csv`` columns."""
+        for device_id, record in self._records.items():
+            yield {
+                "device_id": device_id,
+                "outcome": record.outcome.value,
+                "status": record.status,
+                "reason": record.reason,
+                "error": record.error,
+                "chunk": record.chunk,
+                "reconciled": record.reconciled,
+                "invalid": record.invalid,
+                "occurrences": self.duplicates.get(device_id, 1),
+            }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary, the repeated ids and one entry per device (JSON-ready)."""
+        return {
+            "summary": self.summary(),
+            "duplicates": dict(self.duplicates),
+            "devices": list(self.rows()),
+        }
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+    def to_csv(self, path_or_file: str | os.PathLike[str] | TextIO) -> None:
+        """Write one row per distinct id (columns: ``_CSV_FIELDS``) to a path or text file."""
+        if isinstance(path_or_file, (str, os.PathLike)):
+            with open(path_or_file, "w", newline="", encoding="utf-8") as file:
+                self._write_csv(file)
+        else:
+            self._write_csv(path_or_file)
+
+    def _write_csv(self, file: TextIO) -> None:
+        writer = csv.DictWriter(file, fieldnames=_CSV_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(self.rows())
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        extra = "".join(
+            f", {text}"
+            for text, shown in (
+                (f"{len(self.duplicates)} duplicates", self.duplicates),
+                (f"{self.reconciled} reconciled", self.reconciled),
+                ("reconciliation failed", self.reconciliation_error),
+                ("stopped early", self.stopped and not self.interrupted),
+                ("interrupted", self.interrupted),
+            )
+            if shown
+        )
+        return f"BulkResult({self.action} {self.account}: {len(self)} ids, {counts}{extra})"
+
+
+# -- the run ----------------------------------------------------------------------------------
