@@ -976,3 +976,29 @@ def test_all_lists_every_model() -> None:
     assert exported == {m.__name__ for m in ALL_MODELS} | {"Model"}
     for name in exported:
         assert getattr(verizon_sdk.models, name).__name__ == name
+
+
+@pytest.mark.parametrize(
+    ("model", "keyword", "hint"),
+    [
+        (V2ListOfLicensesToRemoveRequest, "type", "the wire field 'type' is 'mtype' in Python"),
+        (V3LicenseIMEI, "deviceList", "the wire field 'deviceList' is 'device_list' in Python"),
+        (V3LicenseIMEI, "devicelist", "did you mean 'device_list'?"),
+    ],
+)
+def test_unknown_keyword_hint(model: type[Model], keyword: str, hint: str) -> None:
+    with pytest.raises(TypeError) as info:
+        model(**{keyword: []})
+    assert str(info.value).endswith(f"({hint})")
+
+
+def test_repr_of_a_long_list_shows_the_first_items_and_a_count() -> None:
+    page = V3LicenseSummary.from_dictionary(
+        {"deviceList": [{"deviceId": f"99000000000{n:04d}"} for n in range(1000)]}
+    )
+    text = repr(page)
+    assert text.endswith("... 997 more])")
+    assert text.count("V3LicenseDevice(") == 3
+    assert repr(V3LicenseIMEI(device_list=["1", "2", "3"])) == (
+        "V3LicenseIMEI(device_list=['1', '2', '3'])"
+    )

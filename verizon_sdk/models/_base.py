@@ -26,6 +26,7 @@ source is registered with `linecache`, so tracebacks and ``inspect.getsource`` s
 
 from __future__ import annotations
 
+import difflib
 import enum
 import linecache
 from collections.abc import Callable, Iterator
@@ -56,6 +57,19 @@ _UNPARSED = _Unparsed.TOKEN
 
 
 Loader = Callable[[type["Model"], Any], Any]
+
+
+#: List items a model's repr shows; a page of 1,000 devices stays readable.
+REPR_ITEMS = 3
+
+
+def _did_you_mean(cls: type[Model], key: str) -> str:
+    """A hint for a mistyped keyword: the Python name of a wire name, or a close match."""
+    for field in cls._fields:
+        if key == field.wire:
+            return f" (the wire field {key!r} is {field.name!r} in Python)"
+    close = difflib.get_close_matches(key, sorted(cls._init_names), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _type_name(value: object) -> str:
@@ -184,7 +198,12 @@ class Field:
 
     def repr_item(self, obj: Model) -> str | None:
         value = getattr(obj, self.slot)
-        return None if value is None else f"{self.name}={value!r}"
+        if value is None:
+            return None
+        if isinstance(value, list) and len(value) > REPR_ITEMS:
+            shown = ", ".join(repr(v) for v in value[:REPR_ITEMS])
+            return f"{self.name}=[{shown}, ... {len(value) - REPR_ITEMS} more]"
+        return f"{self.name}={value!r}"
 
 
 class _Scalar(Field):
@@ -454,7 +473,10 @@ class Model(metaclass=ModelMeta):
             setattr(self, slot, None)
         for key, value in kwargs.items():
             if key not in cls._init_names:
-                raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {key!r}")
+                raise TypeError(
+                    f"{cls.__name__}() got an unexpected keyword argument {key!r}"
+                    + _did_you_mean(cls, key)
+                )
             setattr(self, key, value)
 
     @overload
