@@ -89,8 +89,11 @@ def check_device_list(parameter: str, value: Any) -> list[str]:
             f"{len(value)} device ids exceed {MAX_DEVICES_PER_REQUEST} per request; "
             "use the bulk methods, which split the work into chunks",
         )
+    valid = _DEVICE_ID.fullmatch
     for index, device_id in enumerate(value):
-        check_device_id(f"{parameter}[{index}]", device_id)
+        # fast path for a valid id; check_device_id explains what is wrong with the others
+        if not (type(device_id) is str and len(device_id) <= MAX_ID_LENGTH and valid(device_id)):
+            check_device_id(f"{parameter}[{index}]", device_id)
     return list(value)
 
 
