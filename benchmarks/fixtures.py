@@ -1,7 +1,7 @@
 """The fixed bodies the benchmark server answers with, built deterministically.
 
 Both the server process and the benchmark process build them from this module, so they agree
-without passing data around. Bodies are shaped like the real service's (DESIGN.md §1):
+without passing data around. Bodies are shaped like the real service's:
 
 - V3 status pages carry ``assignmentTime`` in Go's ``time.Time.String()`` format, as V3 does;
 - the V3 assign result carries three RFC 3339 timestamps per device (``updatedTime``,

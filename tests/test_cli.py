@@ -227,3 +227,22 @@ def test_main_in_process(sim: Simulator, monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr("sys.stdin", io.StringIO("990000000001234\n"))
     assert cli.main(["--api", "v2", "assign", ACCOUNT, "-"]) == 0
     assert "1 succeeded, 0 failed" in capsys.readouterr().out
+
+
+def test_a_closed_pipe_stops_quietly(sim: Simulator) -> None:
+    # `verizon-licenses status ... | head -1`: the reader leaves after the first line
+    process = subprocess.Popen(
+        [sys.executable, "-m", "verizon_sdk", "status", ACCOUNT, "--format", "csv"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=environment(sim),
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    code = process.wait(timeout=30)
+    assert "Traceback" not in stderr
+    assert code in (0, 141)  # 0 when everything fit in the pipe before it closed

@@ -1,8 +1,8 @@
 """Token providers (OAuth client credentials, M2M session) and their apimatic auth adapters.
 
-Both tokens are cached against a monotonic clock and fetched under a lock, so
-any number of threads on a cold client cause one fetch. A failed fetch raises;
-a stale or absent token is never sent.
+The OAuth token is cached against a monotonic clock; the session token is kept until the
+service rejects it. Both are fetched under a lock, so any number of threads on a cold client
+cause one fetch. A failed fetch raises; a stale or absent token is never sent.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ logger = logging.getLogger("verizon_sdk")
 OAUTH_AUTH = "thingspace_oauth"
 M2M_AUTH = "VZ-M2M-Token"
 DEFAULT_TOKEN_LIFETIME = 3600.0
-#: What a token sent in a header may hold: visible ASCII, no spaces.
 
 
 class _RawResponse:

@@ -3,8 +3,9 @@
 Credentials come from the ``VERIZON_*`` environment variables (see
 :meth:`VerizonClient.from_environment`); no secret is ever taken as a flag.
 
-Exit codes: 0 success; 1 some devices failed (they are listed); 2 usage or
-validation error; 3 authentication or API error; 130 interrupted.
+Exit codes: 0 success; 1 some devices failed, were not attempted or are unknown
+(listed); 2 usage or validation error; 3 authentication, API or network error;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import sys
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
@@ -25,6 +27,7 @@ from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationE
 from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest
 
 EXIT_OK, EXIT_DEVICES_FAILED, EXIT_USAGE, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+EXIT_BROKEN_PIPE = 141  # as if killed by SIGPIPE, like other Unix tools
 
 
 class UsageError(Exception):
@@ -387,3 +390,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.write("interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the reader went away (`... | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE

@@ -73,7 +73,6 @@ class Timeout:
         return (float(self.connect), float(self.read))
 
 
-#: A token sent in a header: visible ASCII, no spaces (RFC 6750 b64token and then some).
 #: A header value: printable ASCII, no surrounding spaces.
 _HEADER_TEXT = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 

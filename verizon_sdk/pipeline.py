@@ -1,8 +1,9 @@
 """Runs an :class:`~verizon_sdk.endpoints.Endpoint` through apimatic-core.
 
-This is the one place that validates arguments, builds the request (headers,
+This is the one place that validates an endpoint call's arguments, builds the request (headers,
 auth, body), sends it, maps statuses to exceptions, parses the body with the
-``json`` module (never jsonpickle, never YAML: DESIGN.md §3.1-2), refreshes
+``json`` module (never jsonpickle, which can run code from a response, never
+YAML), refreshes
 rejected tokens once, and turns transport failures into SDK errors.
 """
 

@@ -1,7 +1,7 @@
 """The HTTP layer under apimatic-core: one ``requests`` session, retries, no shared mutation.
 
 apimatic's ``RequestsClient.execute`` rewrites the retry settings of the
-session's adapters on every call (DESIGN.md §3.5), so :class:`SdkHttpClient`
+session's adapters on every call (a shared-state hazard), so :class:`SdkHttpClient`
 overrides it to send the request as configured and nothing else. The retry
 policy (:class:`SdkRetry`) lives on the adapters, is built once per client and
 is never changed afterwards: urllib3 derives a new ``Retry`` object for every

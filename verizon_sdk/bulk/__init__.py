@@ -64,10 +64,10 @@ Every distinct input id ends in exactly one of four categories:
 ``failed``
     The service answered for the device, and not with success: ``"Failure"`` with its reason
     (``"Device does not exist."``, ``"No license available"``, ...). ``status`` is an open set
-    (DESIGN.md), so a status the SDK does not know (``"UpgradePending"``, say) is not guessed
-    at: reconciliation checks the device, which becomes ``succeeded`` if it is in the asked-for
-    state and stays ``failed``, with the raw status, otherwise (and always when
-    ``reconcile=False``).
+    (the service documents no closed list), so a status the SDK does not know
+    (``"UpgradePending"``, say) is not guessed at: reconciliation checks the device, which
+    becomes ``succeeded`` if it is in the asked-for state and stays ``failed``, with the raw
+    status, otherwise (and always when ``reconcile=False``).
 ``not_attempted``
     The request did not act on the device: the id was invalid; the service refused the whole
     chunk with a 4xx (400, 401, 403, 404, 429 ...); the connection could not be made; the run
@@ -99,7 +99,8 @@ lookup asks for the page after the first unsettled id's predecessor, and that pa
 every id up to its last device. No two lookups read the same devices, so this costs at most
 one page more than the full listing, and usually a page or two. Other ids are looked up in
 the full listing. An ambiguous device found in the asked-for state becomes ``succeeded``,
-otherwise ``not_attempted``; each such record has ``reconciled=True``, and
+otherwise ``not_attempted`` (an id answered with an unrecognised status stays ``failed``); each
+such record has ``reconciled=True``, and
 :attr:`BulkResult.reconciled` counts them. If the reading fails, the ids stay ``unknown`` and
 :attr:`BulkResult.reconciliation_error` says why.
 

@@ -26,7 +26,7 @@ In process::
 
     with Simulator(max_page_size=10) as sim:          # a free port, on a background thread
         client = sim.client()                           # a VerizonClient with base_url=sim.url
-        sim.inject(Fault(path="/assign", status=503, retry_after="1", times=2))
+        sim.inject(Fault(path="/assign", status=429, retry_after="1", times=2))
         ...
         assert sim.request_count("/assign", method="POST") == 3
 
@@ -144,7 +144,7 @@ Seeding and inspection
 
 ``sim.seed(account, pool=None, assigned=(), assigned_at=None, candidates=())`` creates or
 replaces an account. ``assigned`` holds 15-digit ids, ints (formatted as 15 digits: ``assigned=
-range(990000000000000, 990000000100000)`` seeds 100k devices in about 0.2 s) or a mapping of
+range(990000000000000, 990000000100000)`` seeds 100k devices in well under 0.2 s) or a mapping of
 id to assignment ``datetime``. Then: ``sim.assigned(account) -> set[str]``,
 ``sim.assignments(account) -> dict[str, datetime]``, ``sim.candidates(account) -> list[str]``,
 ``sim.request_count(path_suffix=None, method=None)``, ``sim.requests(path_suffix=None,
