@@ -122,6 +122,15 @@ EXAMPLES["V3LicenseSummary"] = {
 }
 
 ERROR_BODY = {"errorCode": "INVALID_PARAMETER", "errorMessage": "Device list is empty"}
+ERROR_BODIES: dict[str, Any] = {
+    "FotaV2ResultException": ERROR_BODY,
+    "FotaV3ResultException": ERROR_BODY,
+    "AuthenticationError": {"errorCode": "UnAuthorized", "errorMessage": "Invalid token"},
+    "TokenRequestError": {"error": "invalid_client", "error_description": "Bad credentials"},
+    "LoginRefusedError": {"errorCode": "INVALID_CREDENTIALS", "errorMessage": "Login failed"},
+    "RateLimitError": {"errorCode": "TOO_MANY_REQUESTS", "errorMessage": "Rate limit exceeded"},
+    "ServerError": {"errorCode": "SERVICE_UNAVAILABLE", "errorMessage": "Try again later"},
+}
 
 STATUS_ATTRIBUTES = [
     ("response_code", "int", "The HTTP status."),
@@ -212,9 +221,15 @@ def render_exception(cls: type[BaseException]) -> str:
             f"| `{a}` | `{t}` | {d} |".replace(" | None`", " \\| None`") for a, t, d in attributes
         ]
         lines.append("")
-    if cls in (exceptions.FotaV2ResultException, exceptions.FotaV3ResultException):
-        lines += ["## Example (as JSON)", "", "```json", json.dumps(ERROR_BODY, indent=2), "```"]
-        lines.append("")
+    body = ERROR_BODIES.get(cls.__name__)
+    if body is not None:
+        lines += ["## Example (as JSON)", "", "The body it carries (`json_body`), for example:", ""]
+        lines += ["```json", json.dumps(body, indent=2), "```", ""]
+    elif issubclass(cls, exceptions.APIStatusError):
+        lines += ["## Example (as JSON)", "", "Any body the service sends; for example:", ""]
+        lines += ["```json", json.dumps(ERROR_BODY, indent=2), "```", ""]
+    else:
+        lines += ["## Example (as JSON)", "", "None: raised without an HTTP response body.", ""]
     return "\n".join(lines)
 
 
