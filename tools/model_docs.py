@@ -228,6 +228,16 @@ def render_exception(cls: type[BaseException]) -> str:
     elif issubclass(cls, exceptions.APIStatusError):
         lines += ["## Example (as JSON)", "", "Any body the service sends; for example:", ""]
         lines += ["```json", json.dumps(ERROR_BODY, indent=2), "```", ""]
+    elif cls is exceptions.UnexpectedResponseError:
+        lines += [
+            "## Example (as JSON)",
+            "",
+            "None: the 2xx body was not the JSON object expected;",
+        ]
+        lines += [
+            "`body` keeps it as text, for example `<html><body>Maintenance</body></html>`.",
+            "",
+        ]
     else:
         lines += ["## Example (as JSON)", "", "None: raised without an HTTP response body.", ""]
     return "\n".join(lines)
