@@ -301,3 +301,16 @@ def test_static_m2m_token_rejected_surfaces_after_one_replay(
     with make_client() as client, pytest.raises(AuthenticationError):
         status(client)
     assert len([c for c in mocked.calls if c.request.url.startswith(V3)]) == 2
+
+
+def test_each_refusal_is_a_new_error_without_shared_notes(mocked: responses.RequestsMock) -> None:
+    mocked.post(LOGIN_URL, status=401, json={"errorMessage": "Invalid credentials"})
+    caught = []
+    with session_client() as client:
+        for number in range(3):
+            with pytest.raises(LoginRefusedError) as info:
+                status(client)
+            info.value.add_note(f"caller {number}")
+            caught.append(info.value)
+    assert [e.__notes__ for e in caught] == [["caller 0"], ["caller 1"], ["caller 2"]]
+    assert len({id(e) for e in caught}) == 3

@@ -465,6 +465,26 @@ def test_assign_bulk_token_outage_is_not_attempted_and_does_not_stop(
     assert len([c for c in mocked.calls if c.request.url == token]) == 4
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [requests.ConnectionError("reset"), requests.ReadTimeout("slow"), 429, 408],
+    ids=["dropped", "timeout", "429", "408"],
+)
+def test_assign_bulk_token_step_failures_are_not_attempted(
+    mocked: responses.RequestsMock, failure: Any
+) -> None:
+    token = "http://api.test/api/ts/v1/oauth2/token"
+    if isinstance(failure, int):
+        mocked.replace(responses.POST, token, status=failure)
+    else:
+        mocked.replace(responses.POST, token, body=failure)
+    with make_client() as client:
+        result = assign(client, ids_of(3), chunk_size=1, max_workers=1, reconcile=False)
+    assert posts(mocked) == []
+    assert set(outcomes(result).values()) == {"not_attempted"}  # the POST never left
+    assert result.stopped is None  # a passing outage does not stop the run
+
+
 def test_assign_bulk_stop_on_error(client: VerizonClient, mocked: responses.RequestsMock) -> None:
     ids = ids_of(8)
     table = {ids[3]: ("Failure", "Device does not exist.")}

@@ -229,20 +229,40 @@ def test_main_in_process(sim: Simulator, monkeypatch: pytest.MonkeyPatch,
     assert "1 succeeded, 0 failed" in capsys.readouterr().out
 
 
-def test_a_closed_pipe_stops_quietly(sim: Simulator) -> None:
-    # `verizon-licenses status ... | head -1`: the reader leaves after the first line
-    process = subprocess.Popen(
-        [sys.executable, "-m", "verizon_sdk", "status", ACCOUNT, "--format", "csv"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=environment(sim),
-    )
-    assert process.stdout is not None
-    assert process.stderr is not None
-    process.stdout.readline()
-    process.stdout.close()
-    stderr = process.stderr.read().decode()
-    process.stderr.close()
-    code = process.wait(timeout=30)
-    assert "Traceback" not in stderr
-    assert code in (0, 141)  # 0 when everything fit in the pipe before it closed
+def test_a_closed_pipe_stops_quietly_and_keeps_the_report(tmp_path: Path) -> None:
+    # `verizon-licenses ... | head -1`: the reader leaves after the first line
+    ids = [f"99000000{n:07d}" for n in range(4000)]
+    report = tmp_path / "report.csv"
+    with Simulator(pool_size=10_000, max_page_size=1000) as big:
+        big.seed(ACCOUNT, pool=10_000, assigned=ids)
+        for args in (
+            ["status", ACCOUNT, "--format", "csv"],
+            ["remove", ACCOUNT, "-v", "--report", str(report), *ids],
+        ):
+            process = subprocess.Popen(
+                [sys.executable, "-m", "verizon_sdk", *args],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=environment(big),
+            )
+            assert process.stdout is not None
+            assert process.stderr is not None
+            process.stdout.readline()
+            process.stdout.close()  # far more than a pipe holds is still to come
+            stderr = process.stderr.read().decode()
+            process.stderr.close()
+            assert process.wait(timeout=60) == 141, stderr
+            assert "Traceback" not in stderr
+        assert big.assigned(ACCOUNT) == set()
+    rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
+    assert len(rows) == len(ids)  # written before the output that hit the closed pipe
+
+
+def test_device_ids_may_follow_options(sim: Simulator) -> None:
+    result = run(["assign", ACCOUNT, "--chunk-size", "1", "990000000008881", "-"], environment(sim),
+                 stdin="990000000008882\n")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert {"990000000008881", "990000000008882"} <= sim.assigned(ACCOUNT)
+    wrong = run(["assign", ACCOUNT, "990000000008883", "--frobnicate"], environment(sim))
+    assert wrong.returncode == 2
+    assert "unrecognized arguments: --frobnicate" in wrong.stderr

@@ -313,6 +313,14 @@ def test_bad_verify_is_rejected(verify: Any) -> None:
         config(verify=verify)
 
 
+def test_missing_ca_bundle_is_rejected_at_construction(tmp_path: Any) -> None:
+    with pytest.raises(ConfigurationError, match="no CA bundle at"):
+        config(verify=str(tmp_path / "missing.pem"))
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("")
+    assert config(verify=str(bundle)).verify == str(bundle)
+
+
 def test_configuration_is_keyword_only() -> None:
     with pytest.raises(TypeError):
         Configuration(OAUTH, M2M)  # type: ignore[misc]

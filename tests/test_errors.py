@@ -197,3 +197,20 @@ def test_unreadable_answer_to_a_post_says_it_was_probably_applied(
         client.software_management_licenses_v3.assign_licenses_to_devices(
             ACCOUNT, V3LicenseIMEI(device_list=["990003425730524"])
         )
+
+
+def test_error_response_headers_stay_case_insensitive(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.get(STATUS_URL, status=429, json={}, headers={"Retry-After": "5"})
+    with pytest.raises(RateLimitError) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.response.headers.get("retry-after") == "5"
+    assert info.value.headers.get("retry-after") == "5"
+
+
+def test_raw_response_view_can_be_copied(client: VerizonClient) -> None:
+    import copy
+
+    raw = client.software_management_licenses_v3.with_raw_response
+    assert dir(copy.copy(raw)) == dir(raw)

@@ -186,3 +186,26 @@ def test_raw_response_request_has_credentials_masked(
     assert raw.request.headers["Authorization"] == "***"
     assert raw.request.headers["VZ-M2M-Token"] == "***"
     assert raw.request.query_url.endswith(f"/licenses/{ACCOUNT}")
+
+
+@pytest.mark.parametrize("where", ["/oauth2/token", "/session/login"])
+def test_no_credential_is_reachable_when_token_or_login_request_fails(where: str) -> None:
+    import base64
+
+    from verizon_sdk.simulator import Fault, Simulator
+
+    with Simulator() as sim:
+        sim.inject(Fault(path=where, drop="before"))
+        with (
+            sim.client(
+                client_secret=CLIENT_SECRET, username="user", password=PASSWORD, max_retries=0
+            ) as client,
+            pytest.raises(APIException) as info,
+        ):
+            client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+        tokens = [r.headers.get("authorization", "") for r in sim.requests("/session/login")]
+    assert info.value.__cause__ is None
+    strings = "\n".join(reachable_strings(info.value))
+    basic = base64.b64encode(f"sim-client:{CLIENT_SECRET}".encode()).decode()
+    for secret in (CLIENT_SECRET, PASSWORD, basic, *[t[7:] for t in tokens if t]):
+        assert secret not in strings

@@ -8,7 +8,6 @@ cause one fetch. A failed fetch raises; a stale or absent token is never sent.
 from __future__ import annotations
 
 import base64
-import copy
 import logging
 import math
 import threading
@@ -57,11 +56,19 @@ def post(
     idempotent: bool,
     **kwargs: Any,
 ) -> requests.Response:
-    """POST through the shared session, turning transport failures into SDK errors."""
+    """POST through the shared session, turning transport failures into SDK errors.
+
+    The error is raised outside the ``except`` block: the ``requests`` error it replaces holds
+    the sent request (Basic credentials, a Bearer token, a password in a login body), so it is
+    neither its ``__cause__`` nor its ``__context__``. ``never_sent`` is set: whatever happened
+    to this token or login request, the licenses request it was for never left.
+    """
     try:
         return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
-    except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
-        raise transport_error(what, exc, idempotent=idempotent, advice="") from exc
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        error = transport_error(what, exc, idempotent=idempotent, advice="")
+    error.never_sent = True
+    raise error
 
 
 def rejected_credentials(body: str | None) -> frozenset[str]:
@@ -237,7 +244,8 @@ class M2MSessionProvider:
         self._oauth = oauth
         self._lock = threading.Lock()
         self._token: str | None = None
-        self._refused: LoginRefusedError | None = None
+        # (message, response) of a refused login; each raise builds a new error from it
+        self._refusal: tuple[str, _RawResponse] | None = None
         self._last_bearer: str | None = None
 
     def token(self) -> str:
@@ -245,10 +253,10 @@ class M2MSessionProvider:
         if token is not None:
             return token
         with self._lock:
-            if self._refused is not None:
-                # the same error each time, as a fresh copy: callers (threads, bulk runs)
-                # may annotate what they catch without touching each other's
-                raise copy.copy(self._refused).with_traceback(None)
+            if self._refusal is not None:
+                # the same error each time, a new object for each caller (threads, bulk
+                # runs annotate what they catch), holding no one's traceback
+                raise LoginRefusedError(*self._refusal)
             if self._token is None:
                 self._token = self._login()
             return self._token
@@ -268,12 +276,12 @@ class M2MSessionProvider:
             response = self._post_login()
         raw = _RawResponse(response, self._redactor)
         if response.status_code in (400, 401, 403):
-            self._refused = LoginRefusedError(
+            self._refusal = (
                 f"M2M session login refused with status {response.status_code}; "
                 "not retried (repeated failures lock the account)",
                 raw,
             )
-            raise self._refused
+            raise LoginRefusedError(*self._refusal)
         if not 200 <= response.status_code < 300:
             raise TokenRequestError(
                 f"M2M session login failed with status {response.status_code}", raw

@@ -253,7 +253,10 @@ def run_bulk(client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin
             write_bulk_result(partial, out, report, table=True, every=args.verbose)
         raise
     failure = run_failure(result)
-    write_bulk_result(result, out, report, table=failure is None, every=args.verbose)
+    answered = result.counts["succeeded"] + result.counts["failed"]
+    write_bulk_result(
+        result, out, report, table=failure is None or answered > 0, every=args.verbose
+    )
     if failure is not None:
         raise RunFailed(failure)
     return EXIT_OK if result.ok else EXIT_DEVICES_FAILED
@@ -274,7 +277,17 @@ def run_failure(result: bulk.BulkResult) -> str | None:
 def write_bulk_result(
     result: bulk.BulkResult, out: TextIO, report: Path | None, *, table: bool, every: bool
 ) -> None:
-    """The devices that did not succeed (all of them with ``every``), a summary, the report."""
+    """The report file first (it must survive a closed stdout), then the devices that did not
+    succeed (all of them with ``every``) and a summary."""
+    report_error: OSError | None = None
+    if report is not None:
+        try:
+            if report.suffix.lower() == ".csv":
+                result.to_csv(report)
+            else:
+                report.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            report_error = exc  # reported after the outcome has been shown
     rows = [
         [device_id, r.outcome.value, r.status or "", r.reason or r.error or ""]
         for device_id, r in result.items()
@@ -296,14 +309,9 @@ def write_bulk_result(
         f"stopped early: {result.stopped}" if result.stopped else "",
     ]
     out.write("; ".join([line, *(n for n in notes if n)]) + "\n")
+    if report_error is not None:
+        raise UsageError(f"cannot write {report}: {report_error.strerror}") from report_error
     if report is not None:
-        try:
-            if report.suffix.lower() == ".csv":
-                result.to_csv(report)
-            else:
-                report.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {report}: {exc.strerror}") from exc
         out.write(f"report written to {report}\n")
 
 
@@ -369,7 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from verizon_sdk.simulator._cli import main as simulator_main
 
         return simulator_main(rest, prog="verizon-licenses simulator")
-    if rest:
+    if rest and hasattr(args, "devices") and not any(a.startswith("-") and a != "-" for a in rest):
+        args.devices += rest  # device ids given after an option (argparse stops at the first)
+    elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     out, err = sys.stdout, sys.stderr
     try:

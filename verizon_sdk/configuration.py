@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
@@ -191,6 +192,8 @@ class Configuration:
                 "http_session is used as given: set proxies and verify on that session "
                 "instead of proxy_settings/verify"
             )
+        if isinstance(verify, str) and not os.path.exists(verify):
+            raise ConfigurationError(f"verify: no CA bundle at {verify!r}")
         if self.user_agent is not None and (
             not isinstance(self.user_agent, str) or not _HEADER_TEXT.fullmatch(self.user_agent)
         ):

@@ -366,7 +366,7 @@ class Pipeline:
         except APIException as exc:
             exc.redact(self.redactor)
             raise
-        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             what = f"{endpoint.method} {endpoint.server.value} {endpoint.name}"
             error = transport_error(what, exc, idempotent=endpoint.method in SAFE_METHODS)
             error.redact(self.redactor)

@@ -58,11 +58,12 @@ ACCOUNT_ERRORS = frozenset({"invalid account name format", "inactive account"})
 def stops_the_run(error: BaseException | None) -> bool:
     """Whether a chunk's ``error`` is one every later chunk of the run would meet too.
 
-    A token endpoint or login that failed with a 5xx is an outage that may pass: not fatal.
+    A token endpoint or login that answered 408, 429 or a 5xx is an outage that may pass: not
+    fatal.
     """
     if isinstance(error, TokenRequestError) and not isinstance(error, LoginRefusedError):
-        code = error.response_code
-        return code is not None and code < 500
+        code = error.response_code  # 408, 429 and 5xx pass; a refusal does not
+        return code is not None and code < 500 and code not in (408, 429)
     if isinstance(error, FATAL_ERRORS):
         return True
     return isinstance(error, APIStatusError) and _norm(error.error_message) in ACCOUNT_ERRORS

@@ -56,6 +56,8 @@ class _RawResponses:
         )
 
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # not set yet (copy, pickle): no endpoint is private
+            raise AttributeError(name)
         if name not in self._names:
             methods = ", ".join(sorted(self._names))
             raise AttributeError(

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+from requests.structures import CaseInsensitiveDict
+
 from verizon_sdk.redaction import SafeRequest
 
 _WHITESPACE = re.compile(r"\s+")
@@ -59,7 +61,9 @@ class ResponseSnapshot:
     def __init__(self, response: Any, scrub: Callable[[str], str]) -> None:
         self.status_code: int | None = getattr(response, "status_code", None)
         self.reason_phrase: str | None = getattr(response, "reason_phrase", None)
-        self.headers: dict[str, str] = dict(getattr(response, "headers", None) or {})
+        self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
+            getattr(response, "headers", None) or {}
+        )
         text = getattr(response, "text", None)
         self.text: str | None = scrub(text) if isinstance(text, str) else None
         request = getattr(response, "request", None)
