@@ -314,3 +314,14 @@ def test_each_refusal_is_a_new_error_without_shared_notes(mocked: responses.Requ
             caught.append(info.value)
     assert [e.__notes__ for e in caught] == [["caller 0"], ["caller 1"], ["caller 2"]]
     assert len({id(e) for e in caught}) == 3
+
+
+def test_echoed_basic_credentials_are_masked(mocked: responses.RequestsMock) -> None:
+    basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+    body = {"error": "invalid_client", "error_description": f"bad header Basic {basic}"}
+    mocked.replace(responses.POST, TOKEN_URL, status=401, json=body)
+    with make_client() as client, pytest.raises(TokenRequestError) as info:
+        status(client)
+    assert basic not in str(info.value)
+    assert basic not in (info.value.body or "")
+    assert "Basic ***" in str(info.value)

@@ -485,6 +485,19 @@ def test_assign_bulk_token_step_failures_are_not_attempted(
     assert result.stopped is None  # a passing outage does not stop the run
 
 
+def test_assign_bulk_stops_when_still_rate_limited_and_keeps_the_wait(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.add(responses.POST, ASSIGN_URL, status=429, json={}, headers={"Retry-After": "600"})
+    result = assign(client, ids_of(10), chunk_size=2, max_workers=1)
+    assert len(posts(mocked)) <= 2  # not one POST per chunk
+    assert result.stopped is not None
+    assert "RateLimitError" in result.stopped
+    assert result.retry_after == 600.0
+    assert result.summary()["retry_after"] == 600.0
+    assert set(outcomes(result).values()) == {"not_attempted"}
+
+
 def test_assign_bulk_stop_on_error(client: VerizonClient, mocked: responses.RequestsMock) -> None:
     ids = ids_of(8)
     table = {ids[3]: ("Failure", "Device does not exist.")}
@@ -889,6 +902,8 @@ def test_second_interrupt_while_waiting_leaves_in_flight_ids_unknown(
         if record.outcome is Outcome.UNKNOWN:
             assert (record.error or "").startswith("in flight when the run was interrupted")
     assert set(result.succeeded) | set(result.unknown) | set(result.not_attempted) == set(ids)
+    unknown_chunks = {r.chunk for r in result.unknown.values()}
+    assert result.chunks_sent == 1 + len(unknown_chunks)  # the collected one and those in flight
 
 
 def test_interrupt_while_reconciling_attaches_result(

@@ -195,6 +195,21 @@ def test_from_environment_reads_variables() -> None:
         assert cfg.max_retries == 1
 
 
+def test_from_environment_strips_stray_whitespace() -> None:
+    environ = {
+        "VERIZON_CLIENT_ID": " id\n",
+        "VERIZON_CLIENT_SECRET": "secret ",
+        "VERIZON_M2M_TOKEN": "tok\n",
+        "VERIZON_BASE_URL": " http://127.0.0.1:9/api",
+    }
+    with VerizonClient.from_environment(environ) as client:
+        assert client.config.thingspace_oauth_credentials == ThingspaceOauthCredentials(
+            oauth_client_id="id", oauth_client_secret="secret"
+        )
+        assert client.config.vz_m2m_token_credentials == VZM2mTokenCredentials(vz_m2m_token="tok")
+        assert client.config.api_root == "http://127.0.0.1:9/api"
+
+
 def test_from_environment_m2m_override_replaces_the_variables() -> None:
     environ = {"VERIZON_CLIENT_ID": "id", "VERIZON_CLIENT_SECRET": "s", "VERIZON_M2M_TOKEN": "t"}
     session = M2MSessionCredentials(username="me", password="pw")
@@ -305,6 +320,21 @@ def test_https_goes_through_a_plain_proxy_with_connect() -> None:
 def test_injected_session_excludes_proxy_and_verify_options(options: dict[str, Any]) -> None:
     with requests.Session() as session, pytest.raises(ConfigurationError, match="as given"):
         config(http_session=session, **options)
+
+
+@pytest.mark.parametrize(
+    ("proxy", "message"),
+    [
+        (ProxySettings(address="http://127.0.0.1:3128", port=8080), "is not a proxy address"),
+        (ProxySettings(address="", port=None), "address must be a host name"),
+        (ProxySettings(address="proxy", port="abc"), "port must be an integer"),  # type: ignore[arg-type]
+        (ProxySettings(address="proxy", port=99999), "port must be 1-65535"),
+        (ProxySettings(address="proxy", port=True), "port must be an integer"),  # type: ignore[arg-type]
+    ],
+)
+def test_bad_proxy_settings_are_rejected_at_construction(proxy: Any, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        config(proxy_settings=proxy)
 
 
 @pytest.mark.parametrize("verify", [None, "", 1])

@@ -128,6 +128,7 @@ class OAuthTokenProvider:
         # RFC 7617 with UTF-8: requests would encode as Latin-1 and fail on other characters
         pair = f"{credentials.oauth_client_id}:{credentials.oauth_client_secret}"
         self._basic = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+        redactor.add(self._basic[len("Basic ") :])  # a service may echo the header
         self._lock = threading.Lock()
         # (token, refresh time on self._clock), replaced as one value so readers never mix two
         self._cached: tuple[str, float] | None = None

@@ -50,8 +50,8 @@ class VerizonClient:
         env = os.environ if environ is None else environ
 
         def get(name: str) -> str | None:
-            value = env.get(name)
-            return value if value and value.strip() else None
+            value = (env.get(name) or "").strip()  # a stray space or newline is not meant
+            return value or None
 
         options: dict[str, Any] = {}
         client_id, secret = get("VERIZON_CLIENT_ID"), get("VERIZON_CLIENT_SECRET")

@@ -16,18 +16,16 @@ import time
 from collections.abc import Iterator
 from itertools import takewhile
 from typing import Any
-from urllib.parse import quote
 
 import requests
 import urllib3
 from apimatic_core.factories.http_response_factory import HttpResponseFactory
-from apimatic_core.http.configurations.proxy_settings import ProxySettings
 from apimatic_requests_client_adapter.requests_client import RequestsClient
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from verizon_sdk.configuration import Configuration, Server
+from verizon_sdk.configuration import Configuration, Server, proxies_for
 from verizon_sdk.exceptions import APIConnectionError, APITimeoutError
 from verizon_sdk.exceptions.api_exception import parse_retry_after
 
@@ -171,25 +169,6 @@ def build_session(config: Configuration) -> requests.Session:
         if bundle:
             session.verify = bundle
     return session
-
-
-def proxies_for(settings: ProxySettings) -> dict[str, str]:
-    """``requests`` proxies for ``settings``: one proxy for both schemes.
-
-    HTTPS goes through the proxy with CONNECT, so the proxy's own URL is ``http://``
-    unless its address says ``https://`` (a proxy spoken to over TLS). apimatic's
-    ``ProxySettings.to_proxies`` maps HTTPS to an ``https://`` proxy URL, which breaks the
-    ordinary corporate proxy.
-    """
-    address = settings.address.strip().rstrip("/")
-    scheme = "https" if address.lower().startswith("https://") else "http"
-    host = address.split("://", 1)[-1]
-    auth = ""
-    if settings.username is not None:
-        auth = f"{quote(settings.username, safe='')}:{quote(settings.password or '', safe='')}@"
-    port = f":{settings.port}" if settings.port is not None else ""
-    url = f"{scheme}://{auth}{host}{port}"
-    return {"http": url, "https": url}
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:

@@ -86,8 +86,10 @@ everything worth sending again. ``failed`` ids are left out, because the service
 definite answer that a re-send would repeat; :meth:`BulkResult.failed_ids` lists them.
 
 An error that every later chunk would meet too (401 after the token refresh, a refused token or
-login, 403, 404, or a 400 about the account itself: "Invalid account name format", "Inactive
-account") stops the run as ``stop_on_error`` does.
+login, 403, 404, a 429 still answered after the retries, or a 400 about the account itself:
+"Invalid account name format", "Inactive account") stops the run as ``stop_on_error`` does.
+:attr:`BulkResult.retry_after` holds the longest ``Retry-After`` the service asked for, so a
+scheduler knows when to come back.
 
 Reconciliation
 ==============

@@ -190,6 +190,7 @@ class _Run:
                 self.collect(future, *in_flight.pop(future), notify=False)
         except BaseException:  # a second interrupt: stop waiting
             for index, ids in in_flight.values():
+                self.result.chunks_sent += 1  # running: its request may well have gone out
                 error = f"in flight when the run was interrupted ({self.result.stopped})"
                 self.mark(ids, Outcome.UNKNOWN, error, index)
 
@@ -231,6 +232,9 @@ class _Run:
         if self.bar is not None:
             self.bar.update(len(ids))
         if counts[Outcome.SUCCEEDED] < len(ids):
+            wait = getattr(reply.error, "retry_after", None)
+            if wait is not None:
+                self.result.retry_after = max(wait, self.result.retry_after or 0.0)
             if (
                 reply.error is not None
                 and stops_the_run(reply.error)

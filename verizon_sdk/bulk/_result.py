@@ -103,6 +103,8 @@ class BulkResult:
         #: Why chunks were left unsent (stop_on_error, a fatal error, an interrupt), else None.
         self.stopped: str | None = None
         self.interrupted = False
+        #: The longest ``Retry-After`` (seconds) the service asked for, e.g. with a 429.
+        self.retry_after: float | None = None
         #: Chunks sent (whatever their outcome), and seconds the run took.
         self.chunks_sent = 0
         self.elapsed = 0.0
@@ -184,6 +186,7 @@ class BulkResult:
             "reconciliation_error": self.reconciliation_error,
             "stopped": self.stopped,
             "interrupted": self.interrupted,
+            "retry_after": self.retry_after,
             "chunks_sent": self.chunks_sent,
             "elapsed": round(self.elapsed, 3),
         }

@@ -14,6 +14,7 @@ from verizon_sdk.exceptions import (
     LoginRefusedError,
     NotFoundError,
     PermissionDeniedError,
+    RateLimitError,
     TokenRequestError,
     ValidationError,
 )
@@ -65,6 +66,8 @@ def stops_the_run(error: BaseException | None) -> bool:
         code = error.response_code  # 408, 429 and 5xx pass; a refusal does not
         return code is not None and code < 500 and code not in (408, 429)
     if isinstance(error, FATAL_ERRORS):
+        return True
+    if isinstance(error, RateLimitError):  # still limited after the retries: so is every chunk
         return True
     return isinstance(error, APIStatusError) and _norm(error.error_message) in ACCOUNT_ERRORS
 
