@@ -17,8 +17,8 @@ from verizon_sdk import (
     ThingspaceOauthCredentials,
     VerizonClient,
     VZM2mTokenCredentials,
-    transport,
 )
+from verizon_sdk import _transport as transport
 from verizon_sdk.models import V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
 from verizon_sdk.simulator import Simulator
 

@@ -24,14 +24,14 @@ from tests.conftest import (
     token_body,
 )
 from verizon_sdk import M2MSessionCredentials, ThingspaceOauthCredentials
-from verizon_sdk.auth import OAuthTokenProvider
+from verizon_sdk._auth import OAuthTokenProvider
+from verizon_sdk._redaction import Redactor
 from verizon_sdk.exceptions import (
     APIConnectionError,
     AuthenticationError,
     LoginRefusedError,
     TokenRequestError,
 )
-from verizon_sdk.redaction import Redactor
 
 STATUS_URL = f"{V3}/licenses/{ACCOUNT}"
 SUMMARY = {"accountName": ACCOUNT, "hasMoreData": False, "deviceList": []}

@@ -19,7 +19,7 @@ from verizon_sdk import (
     VerizonClient,
     VZM2mTokenCredentials,
 )
-from verizon_sdk.configuration import Server
+from verizon_sdk._configuration import Server
 from verizon_sdk.exceptions import APIException, ConfigurationError
 
 OAUTH = ThingspaceOauthCredentials(oauth_client_id="id", oauth_client_secret="secret")

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 import verizon_sdk
-import verizon_sdk.client
+import verizon_sdk._client
 import verizon_sdk.models
 from verizon_sdk import exceptions
 from verizon_sdk.controllers import (
@@ -59,7 +59,7 @@ def doc_simulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[S
     """A fresh simulator that every client built by a doc block is pointed at."""
     monkeypatch.chdir(tmp_path)  # blocks that write reports write them here
     with Simulator(m2m_tokens=("...", "sim-m2m-token"), max_page_size=100) as sim:
-        real = verizon_sdk.client.VerizonClient
+        real = verizon_sdk._client.VerizonClient
 
         class SimulatedClient(real):  # type: ignore[misc, valid-type]
             def __init__(self, **options: Any) -> None:
@@ -69,7 +69,7 @@ def doc_simulator(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[S
                 super().__init__(**options)
 
         monkeypatch.setattr(verizon_sdk, "VerizonClient", SimulatedClient)
-        monkeypatch.setattr(verizon_sdk.client, "VerizonClient", SimulatedClient)
+        monkeypatch.setattr(verizon_sdk._client, "VerizonClient", SimulatedClient)
         for name, value in {
             "VERIZON_CLIENT_ID": "doc-client",
             "VERIZON_CLIENT_SECRET": "doc-secret",

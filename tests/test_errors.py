@@ -163,8 +163,8 @@ def test_unexpected_success_body_is_a_clear_error(
 def test_errors_survive_pickling(client: VerizonClient, mocked: responses.RequestsMock) -> None:
     import pickle
 
+    from verizon_sdk._pagination import PaginationError
     from verizon_sdk.exceptions import InvalidTypeError, ValidationError
-    from verizon_sdk.pagination import PaginationError
 
     mocked.get(STATUS_URL, status=429, json={"errorCode": "SLOW"}, headers={"Retry-After": "9"})
     with pytest.raises(RateLimitError) as info:

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
-from verizon_sdk import VerizonClient, endpoints, pagination
+from verizon_sdk import VerizonClient
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk import _pagination as pagination
 from verizon_sdk.bulk import BulkResult, ChunkEvent, Outcome
 from verizon_sdk.models import V3LicenseSummary
 from verizon_sdk.simulator import Fault, Simulator

@@ -24,8 +24,11 @@ from hypothesis import strategies as st
 
 from tests.conftest import ACCOUNT, API_ROOT, TOKEN_URL, make_client, token_body
 from tests.sim_helpers import sim_client
-from verizon_sdk import VerizonClient, auth, endpoints
-from verizon_sdk.endpoints import Endpoint
+from verizon_sdk import VerizonClient
+from verizon_sdk import _auth as auth
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk._endpoints import Endpoint
+from verizon_sdk._redaction import Redactor
 from verizon_sdk.exceptions import (
     APIConnectionError,
     APIException,
@@ -49,7 +52,6 @@ from verizon_sdk.models import (
     V3LicenseSummary,
 )
 from verizon_sdk.models._base import Model
-from verizon_sdk.redaction import Redactor
 from verizon_sdk.simulator import Fault, Simulator
 
 MODELS: list[type[Model]] = [

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import verizon_sdk.models
+from verizon_sdk._timeparse import parse_wire_datetime
 from verizon_sdk.models import (
     FotaV2SuccessResult,
     Model,
@@ -29,7 +30,6 @@ from verizon_sdk.models import (
     V3LicenseSummary,
 )
 from verizon_sdk.models._base import TimeField, nested, nested_list, scalar, str_list
-from verizon_sdk.timeparse import parse_wire_datetime
 
 UTC = timezone.utc
 ALL_MODELS: list[type[Model]] = [

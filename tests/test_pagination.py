@@ -1,4 +1,4 @@
-"""Iterators over paged listings (``verizon_sdk.pagination`` and the controllers' ``iter_*``)."""
+"""Iterators over paged listings (``verizon_sdk._pagination`` and the controllers' ``iter_*``)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ import responses
 
 from tests.conftest import ACCOUNT, V2, V3, api_calls
 from verizon_sdk import VerizonClient
+from verizon_sdk._pagination import (
+    definitely_not_after,
+    iter_cursor_pages,
+    iter_index_pages,
+    iter_items,
+)
 from verizon_sdk.exceptions import (
     FotaV3ResultException,
     PaginationError,
@@ -26,12 +32,6 @@ from verizon_sdk.models import (
     V2ListOfLicensesToRemove,
     V3LicenseDevice,
     V3LicenseSummary,
-)
-from verizon_sdk.pagination import (
-    definitely_not_after,
-    iter_cursor_pages,
-    iter_index_pages,
-    iter_items,
 )
 
 STATUS_URL = f"{V3}/licenses/{ACCOUNT}"

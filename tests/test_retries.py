@@ -35,7 +35,8 @@ from tests.sim_helpers import (
     warm,
 )
 from verizon_sdk import VerizonClient
-from verizon_sdk.configuration import Configuration
+from verizon_sdk._configuration import Configuration
+from verizon_sdk._transport import SAFE_METHODS, SdkRetry, build_retry
 from verizon_sdk.exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -45,7 +46,6 @@ from verizon_sdk.exceptions import (
     TokenRequestError,
 )
 from verizon_sdk.simulator import Fault, Simulator
-from verizon_sdk.transport import SAFE_METHODS, SdkRetry, build_retry, token_url
 
 sim = sim_helpers.sim
 waits = sim_helpers.waits
@@ -515,7 +515,7 @@ def test_clone_with_overrides_retries_without_touching_the_original(
 ) -> None:
     with warm(sim) as client:
         original = adapter_retry(client)
-        token_retry = adapter_retry(client, token_url(client.config))
+        token_retry = adapter_retry(client, client.config.token_url)
         before, token_before = _snapshot(original), _snapshot(token_retry)
         with client.clone_with(max_retries=0) as clone:
             assert adapter_retry(clone).total == 0

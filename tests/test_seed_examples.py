@@ -14,7 +14,7 @@ import responses
 import verizon_sdk.models
 from tests.conftest import API_ROOT
 from verizon_sdk import VerizonClient
-from verizon_sdk.endpoints import ALL_ENDPOINTS, Endpoint
+from verizon_sdk._endpoints import ALL_ENDPOINTS, Endpoint
 
 ROOT = Path(__file__).resolve().parent.parent
 # The seeds themselves (beside the repository in CI), else their copies in doc/controllers.

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verizon_sdk.timeparse import format_wire_datetime, parse_wire_datetime
+from verizon_sdk._timeparse import format_wire_datetime, parse_wire_datetime
 
 UTC = timezone.utc
 
@@ -108,7 +108,7 @@ def test_parse_wire_datetime_invalid_returns_none(value: object) -> None:
 
 def test_parse_wire_datetime_pads_fraction_for_python_310(monkeypatch: pytest.MonkeyPatch) -> None:
     # Python 3.10's fromisoformat takes only 3 or 6 fractional digits: the fraction is padded.
-    monkeypatch.setattr("verizon_sdk.timeparse._PAD_FRACTION", True)
+    monkeypatch.setattr("verizon_sdk._timeparse._PAD_FRACTION", True)
     for value, micros in [
         ("2022-10-06T18:35:00.1Z", 100000),
         ("2022-10-06T18:35:00.123Z", 123000),

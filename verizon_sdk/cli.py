@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from verizon_sdk import bulk
-from verizon_sdk.client import VerizonClient
-from verizon_sdk.configuration import Configuration, Environment
+from verizon_sdk._client import VerizonClient
+from verizon_sdk._configuration import Configuration, Environment
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
 from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest
 
@@ -121,7 +121,7 @@ def add_bulk_options(command: argparse.ArgumentParser) -> None:
     )
 
 
-def read_device_ids(args: argparse.Namespace, stdin: TextIO) -> list[str]:
+def ids_from_arguments(args: argparse.Namespace, stdin: TextIO) -> list[str]:
     ids: list[str] = []
     for value in args.devices:
         ids.extend(_split(stdin.read()) if value == "-" else _split(value))
@@ -196,13 +196,13 @@ def run_assign_or_remove(
     client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO
 ) -> int:
     if args.api == "v3":
-        return run_bulk(client, args, out, stdin)
+        return bulk_command(client, args, out, stdin)
     given = [
         f"--{n.replace('_', '-')}" for n in BULK_OPTIONS if getattr(args, n) not in (None, False)
     ]
     if given:
         raise UsageError(f"{', '.join(given)}: only with --api v3 (V2 sends one request)")
-    ids = read_device_ids(args, stdin)
+    ids = ids_from_arguments(args, stdin)
     v2 = client.software_management_licenses_v2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -226,14 +226,16 @@ BULK_OPTIONS = ("chunk_size", "workers", "progress", "report")
 REPORT_FORMATS = (".csv", ".json")
 
 
-def run_bulk(client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO) -> int:
+def bulk_command(
+    client: VerizonClient, args: argparse.Namespace, out: TextIO, stdin: TextIO
+) -> int:
     """V3 assign or remove through the bulk path: every id gets exactly one outcome."""
     report = Path(args.report) if args.report else None
     if report is not None and report.suffix.lower() not in REPORT_FORMATS:
         raise UsageError(f"--report {args.report}: the file name must end in .csv or .json")
     if report is not None and not report.resolve().parent.is_dir():
         raise UsageError(f"--report {args.report}: no such directory")
-    ids = read_device_ids(args, stdin)
+    ids = ids_from_arguments(args, stdin)
     controller = client.software_management_licenses_v3
     method = (
         controller.assign_licenses_bulk
@@ -328,7 +330,7 @@ def run_candidates(
                 count += 1
             out.write(f"{count} cancellation candidate{'' if count == 1 else 's'}\n")
         elif args.action == "add":
-            ids = read_device_ids(args, stdin)
+            ids = ids_from_arguments(args, stdin)
             request = V2ListOfLicensesToRemoveRequest(
                 device_list=ids, mtype="replace" if args.replace else "append", count=len(ids)
             )
@@ -340,8 +342,8 @@ def run_candidates(
     return EXIT_OK
 
 
-def run_demo(out: TextIO) -> int:
-    from verizon_sdk.demo import run_demo as demo
+def demo_command(out: TextIO) -> int:
+    from verizon_sdk._demo import run_demo as demo
 
     return demo(out)
 
@@ -384,7 +386,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out, err = sys.stdout, sys.stderr
     try:
         if args.command == "demo":
-            return run_demo(out)
+            return demo_command(out)
         with make_client(args) as client:
             if args.command == "status":
                 return run_status(client, args, out)

@@ -37,7 +37,7 @@ How a run goes
    (any iterable, a generator over millions of ids included). Each distinct id is kept once, in
    input order, in one dict that later holds its outcome (about 100 bytes per distinct id);
    repeats are collapsed and counted in :attr:`BulkResult.duplicates`. An id that fails
-   :func:`~verizon_sdk.validation.check_device_id` is never sent: it is ``not_attempted``
+   :func:`~verizon_sdk._checks.check_device_id` is never sent: it is ``not_attempted``
    (``invalid=True``), or with ``strict=True`` the run raises
    :class:`~verizon_sdk.exceptions.ValidationError`. A non-string item raises
    :class:`~verizon_sdk.exceptions.InvalidTypeError`. Either way nothing has been sent.
@@ -132,7 +132,9 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from verizon_sdk import endpoints
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
+from verizon_sdk._pagination import page_fetcher
 from verizon_sdk.bulk._engine import _Run, read_device_ids
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
@@ -145,11 +147,9 @@ from verizon_sdk.bulk._rules import (
 )
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI
-from verizon_sdk.pagination import page_fetcher
-from verizon_sdk.validation import MAX_DEVICES_PER_REQUEST, check_account
 
 if TYPE_CHECKING:
-    from verizon_sdk.pipeline import Pipeline
+    from verizon_sdk._pipeline import Pipeline
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",

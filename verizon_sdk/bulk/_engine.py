@@ -10,6 +10,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_c
 from dataclasses import dataclass, replace
 from typing import Any
 
+from verizon_sdk._checks import check_device_id
+from verizon_sdk._pagination import iter_cursor_pages
 from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     FAILURE_STATUSES,
@@ -27,8 +29,6 @@ from verizon_sdk.exceptions import (
     ValidationError,
 )
 from verizon_sdk.models import V3LicenseSummary
-from verizon_sdk.pagination import iter_cursor_pages
-from verizon_sdk.validation import check_device_id
 
 logger = logging.getLogger("verizon_sdk.bulk")
 

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from typing import Any, Literal, overload
 
-from verizon_sdk import endpoints, pagination
-from verizon_sdk.controllers.base_controller import BaseController
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk import _pagination as pagination
+from verizon_sdk._checks import check_account
+from verizon_sdk.controllers._base import BaseController
 from verizon_sdk.models import (
     FotaV2SuccessResult,
     V2LicenseDevice,
@@ -16,7 +17,6 @@ from verizon_sdk.models import (
     V2ListOfLicensesToRemoveRequest,
     V2ListOfLicensesToRemoveResult,
 )
-from verizon_sdk.validation import check_account
 
 
 class SoftwareManagementLicensesV2Controller(BaseController):
@@ -99,11 +99,8 @@ class SoftwareManagementLicensesV2Controller(BaseController):
         """
         check_account("account", account)
         endpoint = endpoints.V2_LIST_LICENSES_TO_REMOVE
-        warnings.warn(
-            f"{type(self).__name__}.iter_licenses_to_remove is deprecated; {endpoint.deprecated}",
-            DeprecationWarning,
-            stacklevel=2,
-        )
+        assert endpoint.deprecated is not None
+        self._warn_deprecated("iter_licenses_to_remove", endpoint.deprecated)
         fetch = pagination.page_fetcher(self._pipeline, endpoint, "start_index", account=account)
         walk = pagination.iter_index_pages(fetch, what="V2 license removal candidates")
         return walk if pages else pagination.iter_items(walk)

@@ -5,15 +5,17 @@ from typing import Any, Literal, overload
 
 from typing_extensions import Unpack
 
-from verizon_sdk import bulk, endpoints, pagination
-from verizon_sdk.controllers.base_controller import BaseController
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk import _pagination as pagination
+from verizon_sdk import bulk
+from verizon_sdk._checks import check_account
+from verizon_sdk.controllers._base import BaseController
 from verizon_sdk.models import (
     V3LicenseAssignedRemovedResult,
     V3LicenseDevice,
     V3LicenseIMEI,
     V3LicenseSummary,
 )
-from verizon_sdk.validation import check_account
 
 
 class SoftwareManagementLicensesV3Controller(BaseController):
@@ -52,7 +54,7 @@ class SoftwareManagementLicensesV3Controller(BaseController):
     def iter_account_licenses(self, acc: str, *, pages: bool = False) -> Iterator[Any]:
         """Every licensed device of the account, across pages; ``pages=True`` yields the pages.
 
-        See :mod:`verizon_sdk.pagination`: one page in memory, a PaginationError on a
+        See :mod:`verizon_sdk._pagination`: one page in memory, a PaginationError on a
         misbehaving server.
         """
         check_account("acc", acc)

@@ -47,6 +47,7 @@ from verizon_sdk.exceptions.api_exception import (
     AuthenticationError,
     LoginRefusedError,
     NotFoundError,
+    PaginationError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
@@ -55,8 +56,11 @@ from verizon_sdk.exceptions.api_exception import (
 )
 from verizon_sdk.exceptions.fota_v2_result_exception import FotaV2ResultException
 from verizon_sdk.exceptions.fota_v3_result_exception import FotaV3ResultException
-from verizon_sdk.exceptions.validation import ConfigurationError, InvalidTypeError, ValidationError
-from verizon_sdk.pagination import PaginationError  # defined beside the iterators
+from verizon_sdk.exceptions.validation_error import (
+    ConfigurationError,
+    InvalidTypeError,
+    ValidationError,
+)
 
 __all__ = [
     "STATUS_ERRORS",

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import math
 import re
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 from requests.structures import CaseInsensitiveDict
 
-from verizon_sdk.redaction import SafeRequest
+from verizon_sdk._redaction import SafeRequest
+from verizon_sdk._wire import parse_json_text, parse_retry_after
 
 _WHITESPACE = re.compile(r"\s+")
 _SNIPPET = 200
@@ -21,36 +18,6 @@ _SNIPPET = 200
 def _one_line(text: str, limit: int = _SNIPPET) -> str:
     flat = _WHITESPACE.sub(" ", text).strip()
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
-
-
-def parse_json_text(text: str | None) -> Any:
-    """``json.loads`` (never jsonpickle, never YAML); None when ``text`` is empty or not JSON."""
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
-        return None
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value (delta-seconds or HTTP date)."""
-    if value is None:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class ResponseSnapshot:
@@ -154,6 +121,19 @@ class UnexpectedResponseError(APIException):
     def __str__(self) -> str:
         status = f"{self.response_code} " if self.response_code is not None else ""
         return _one_line(f"{status}{self.reason}{self._where()}")
+
+
+class PaginationError(UnexpectedResponseError):
+    """The service's pages do not add up, so iteration stopped instead of looping.
+
+    ``page_number`` is the 1-based number of the offending page; ``cursor`` is the
+    ``lastSeenDeviceId`` (or ``startIndex``) it was requested with (None for the first page).
+    """
+
+    def __init__(self, reason: str, *, page_number: int, cursor: str | None) -> None:
+        super().__init__(reason)
+        self.page_number = page_number
+        self.cursor = cursor
 
 
 class APIStatusError(APIException):

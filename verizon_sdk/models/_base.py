@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, overload
 
-from verizon_sdk.timeparse import format_wire_datetime, parse_wire_datetime
+from verizon_sdk._timeparse import format_wire_datetime, parse_wire_datetime
 
 if TYPE_CHECKING:
     from typing_extensions import Self, dataclass_transform

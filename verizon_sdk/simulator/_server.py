@@ -28,7 +28,7 @@ from verizon_sdk.simulator._state import (
 )
 
 if TYPE_CHECKING:
-    from verizon_sdk.client import VerizonClient
+    from verizon_sdk._client import VerizonClient
 
 API_ROOT = "/api"
 CONTROL_PREFIX = "/api/_sim"

@@ -124,7 +124,7 @@ def from_millis(ms: int) -> datetime:
     return datetime.fromtimestamp(ms / 1000, timezone.utc)
 
 
-def check_account(name: str) -> None:
+def reject_bad_account(name: str) -> None:
     if not ACCOUNT_RE.fullmatch(name):
         raise invalid_parameter("Invalid account name format")
 
@@ -389,7 +389,7 @@ class LicenseState:
         return account
 
     def status(self, version: int, name: str, last_seen: str | None) -> Any:
-        check_account(name)
+        reject_bad_account(name)
         if last_seen is not None and not _NUMBER_RE.fullmatch(last_seen):
             raise invalid_parameter("LastSeenDeviceId Not Valid")
         size = self.options.max_page_size
@@ -416,7 +416,7 @@ class LicenseState:
 
     def change(self, version: int, name: str, body: Any, *, assign: bool) -> Any:
         """Assign (``assign=True``) or remove licenses, one outcome per listed device."""
-        check_account(name)
+        reject_bad_account(name)
         devices = _device_list(body)
         if self.options.invalid_device_format_error and not all(
             IMEI_RE.fullmatch(device) for device in devices
@@ -472,7 +472,7 @@ class LicenseState:
 
     def set_candidates(self, name: str, body: Any) -> Any:
         """V2 cancel list: ``append`` to it or ``replace`` it; echo the devices registered."""
-        check_account(name)
+        reject_bad_account(name)
         kind = body.get("type", "append") if isinstance(body, dict) else "append"
         if kind not in ("append", "replace"):
             raise invalid_parameter("Invalid type")
@@ -486,7 +486,7 @@ class LicenseState:
         return {"count": len(devices), "deviceList": devices}
 
     def list_candidates(self, name: str, start_index: str | None) -> Any:
-        check_account(name)
+        reject_bad_account(name)
         if start_index is not None and not _NUMBER_RE.fullmatch(start_index):
             raise invalid_parameter("StartIndex Not Valid")
         start = int(start_index or 0)
@@ -503,7 +503,7 @@ class LicenseState:
         return payload
 
     def delete_candidates(self, name: str) -> Any:
-        check_account(name)
+        reject_bad_account(name)
         with self.lock:
             self._account(name).set_candidates((), None)
         return {"success": True}

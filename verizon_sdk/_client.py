@@ -8,18 +8,18 @@ from functools import cached_property
 from types import TracebackType
 from typing import Any
 
-from verizon_sdk.configuration import Configuration, Environment
-from verizon_sdk.controllers import (
-    SoftwareManagementLicensesV2Controller,
-    SoftwareManagementLicensesV3Controller,
-)
-from verizon_sdk.credentials import (
+from verizon_sdk._configuration import Configuration, Environment
+from verizon_sdk._credentials import (
     M2MSessionCredentials,
     ThingspaceOauthCredentials,
     VZM2mTokenCredentials,
 )
+from verizon_sdk._pipeline import Pipeline
+from verizon_sdk.controllers import (
+    SoftwareManagementLicensesV2Controller,
+    SoftwareManagementLicensesV3Controller,
+)
 from verizon_sdk.exceptions import ConfigurationError
-from verizon_sdk.pipeline import Pipeline
 
 
 class VerizonClient:

@@ -4,26 +4,24 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from difflib import get_close_matches
 from enum import Enum
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from apimatic_core.http.configurations.proxy_settings import ProxySettings
-from urllib3.exceptions import LocationParseError
-from urllib3.util import parse_url
 
-from verizon_sdk.credentials import (
+from verizon_sdk._credentials import (
     M2MSessionCredentials,
     ThingspaceOauthCredentials,
     VZM2mTokenCredentials,
 )
+from verizon_sdk._headers import HEADER_SAFE, HEADER_TEXT
+from verizon_sdk._proxies import check_proxy
 from verizon_sdk.exceptions import ConfigurationError
-from verizon_sdk.validation import HEADER_SAFE
 
 
 class Environment(str, Enum):
@@ -47,52 +45,18 @@ API_ROOTS: dict[Environment, str] = {
     Environment.MOCK_SERVER: "https://mock.thingspace.verizon.com/api",
 }
 
+#: The OAuth token endpoint under its server. Fetching a token changes nothing on the service,
+#: so this POST is retried like a GET.
+TOKEN_PATH = "/oauth2/token"
+#: The M2M session login endpoint under its server.
+LOGIN_PATH = "/v1/session/login"
+
 SERVER_SUFFIXES: dict[Server, str] = {
     Server.OAUTH: "/ts/v1",
     Server.M2M: "/m2m",
     Server.SOFTWARE_MANAGEMENT_V2: "/fota/v2",
     Server.SOFTWARE_MANAGEMENT_V3: "/fota/v3",
 }
-
-
-def proxies_for(settings: ProxySettings) -> dict[str, str]:
-    """``requests`` proxies for ``settings``: one proxy for both schemes.
-
-    HTTPS goes through the proxy with CONNECT, so the proxy's own URL is ``http://``
-    unless its address says ``https://`` (a proxy spoken to over TLS). apimatic's
-    ``ProxySettings.to_proxies`` maps HTTPS to an ``https://`` proxy URL, which breaks the
-    ordinary corporate proxy.
-    """
-    address = settings.address.strip().rstrip("/")
-    scheme = "https" if address.lower().startswith("https://") else "http"
-    host = address.split("://", 1)[-1]
-    auth = ""
-    if settings.username is not None:
-        auth = f"{quote(settings.username, safe='')}:{quote(settings.password or '', safe='')}@"
-    port = f":{settings.port}" if settings.port is not None else ""
-    url = f"{scheme}://{auth}{host}{port}"
-    return {"http": url, "https": url}
-
-
-def _check_proxy(settings: ProxySettings) -> None:
-    """A proxy address that would only fail on the first request fails here instead."""
-    if not isinstance(settings.address, str) or not settings.address.strip():
-        raise ConfigurationError("proxy_settings.address must be a host name or URL")
-    port = settings.port
-    if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
-        raise ConfigurationError(f"proxy_settings.port must be an integer, got {port!r}")
-    if port is not None and not 1 <= port <= 65535:
-        raise ConfigurationError(f"proxy_settings.port must be 1-65535, got {port}")
-    url = proxies_for(settings)["https"]
-    try:
-        parsed = parse_url(url)
-        parsed_port = parsed.port
-    except (LocationParseError, ValueError) as exc:
-        raise ConfigurationError(f"proxy_settings: {settings} is not a proxy address") from exc
-    if not parsed.host or (port is not None and parsed_port != port):
-        raise ConfigurationError(
-            f"proxy_settings: {settings} is not a proxy address (give the port once, as port)"
-        )
 
 
 @dataclass(frozen=True)
@@ -114,10 +78,6 @@ class Timeout:
 
     def as_requests(self) -> tuple[float, float]:
         return (float(self.connect), float(self.read))
-
-
-#: A header value: printable ASCII, no surrounding spaces.
-_HEADER_TEXT = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 
 
 def _check_base_url(url: Any) -> str:
@@ -223,7 +183,7 @@ class Configuration:
         if self.proxy_settings is not None and not isinstance(self.proxy_settings, ProxySettings):
             raise ConfigurationError("proxy_settings must be an apimatic ProxySettings")
         if self.proxy_settings is not None:
-            _check_proxy(self.proxy_settings)
+            check_proxy(self.proxy_settings)
         if self.http_session is not None and not isinstance(self.http_session, requests.Session):
             raise ConfigurationError("http_session must be a requests.Session")
         verify = self.verify
@@ -239,7 +199,7 @@ class Configuration:
         if isinstance(verify, str) and not os.path.exists(verify):
             raise ConfigurationError(f"verify: no CA bundle at {verify!r}")
         if self.user_agent is not None and (
-            not isinstance(self.user_agent, str) or not _HEADER_TEXT.fullmatch(self.user_agent)
+            not isinstance(self.user_agent, str) or not HEADER_TEXT.fullmatch(self.user_agent)
         ):
             raise ConfigurationError(
                 "user_agent must be a non-empty string of printable ASCII characters"
@@ -318,6 +278,16 @@ class Configuration:
 
     def server_url(self, server: Server) -> str:
         return self.api_root + SERVER_SUFFIXES[server]
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint."""
+        return self.server_url(Server.OAUTH) + TOKEN_PATH
+
+    @property
+    def login_url(self) -> str:
+        """The M2M session login endpoint."""
+        return self.server_url(Server.M2M) + LOGIN_PATH
 
     def time_budget(self) -> float:
         """Worst-case seconds one HTTP exchange (all its retries) takes against a stalled server.

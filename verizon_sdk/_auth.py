@@ -19,16 +19,16 @@ import requests
 import urllib3
 from apimatic_core_interfaces.types.authentication import Authentication
 
-from verizon_sdk.credentials import (
+from verizon_sdk._credentials import (
     M2MSessionCredentials,
     ThingspaceOauthCredentials,
     VZM2mTokenCredentials,
 )
+from verizon_sdk._headers import HEADER_SAFE
+from verizon_sdk._redaction import Redactor
+from verizon_sdk._transport import transport_error
+from verizon_sdk._wire import parse_json_text
 from verizon_sdk.exceptions import LoginRefusedError, TokenRequestError
-from verizon_sdk.exceptions.api_exception import parse_json_text
-from verizon_sdk.redaction import Redactor
-from verizon_sdk.transport import transport_error
-from verizon_sdk.validation import HEADER_SAFE
 
 logger = logging.getLogger("verizon_sdk")
 

@@ -36,11 +36,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from verizon_sdk.exceptions.api_exception import UnexpectedResponseError
+from verizon_sdk.exceptions import PaginationError
 
 if TYPE_CHECKING:
-    from verizon_sdk.endpoints import Endpoint
-    from verizon_sdk.pipeline import Pipeline
+    from verizon_sdk._endpoints import Endpoint
+    from verizon_sdk._pipeline import Pipeline
 
 #: The cursor the service assumes when ``lastSeenDeviceId`` is left out.
 START_CURSOR = "0"
@@ -72,19 +72,6 @@ ItemT = TypeVar("ItemT")
 PageT = TypeVar("PageT")
 CursorPageT = TypeVar("CursorPageT", bound=CursorPage[Any])
 IndexPageT = TypeVar("IndexPageT", bound=IndexPage[Any])
-
-
-class PaginationError(UnexpectedResponseError):
-    """The service's pages do not add up, so iteration stopped instead of looping.
-
-    ``page_number`` is the 1-based number of the offending page; ``cursor`` is the
-    ``lastSeenDeviceId`` (or ``startIndex``) it was requested with (None for the first page).
-    """
-
-    def __init__(self, reason: str, *, page_number: int, cursor: str | None) -> None:
-        super().__init__(reason)
-        self.page_number = page_number
-        self.cursor = cursor
 
 
 def definitely_not_after(candidate: str, cursor: str) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from verizon_sdk._headers import HEADER_TEXT
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 
 #: Longest account name or device id accepted.
@@ -17,11 +18,7 @@ MAX_ID_LENGTH = 64
 #: Most device ids one request may carry; larger sets go through the bulk methods.
 MAX_DEVICES_PER_REQUEST = 10_000
 
-#: A value that can travel in an HTTP header as is: printable ASCII, no spaces (tokens).
-HEADER_SAFE = re.compile(r"[!-~]+")
 _ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-# printable ASCII; inner spaces allowed, no leading or trailing whitespace
-_DEVICE_ID = re.compile(r"[!-~](?:[ -~]*[!-~])?")
 
 
 def _type_name(value: object) -> str:
@@ -65,7 +62,7 @@ def check_device_id(parameter: str, value: Any) -> str:
         raise ValidationError(parameter, "device id must not be empty or blank")
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(parameter, f"device id longer than {MAX_ID_LENGTH} characters")
-    if not _DEVICE_ID.fullmatch(value):
+    if not HEADER_TEXT.fullmatch(value):
         raise ValidationError(
             parameter,
             f"device id {value!r} has surrounding whitespace or non-ASCII/control characters",
@@ -89,7 +86,7 @@ def check_device_list(parameter: str, value: Any) -> list[str]:
             f"{len(value)} device ids exceed {MAX_DEVICES_PER_REQUEST} per request; "
             "use the bulk methods, which split the work into chunks",
         )
-    valid = _DEVICE_ID.fullmatch
+    valid = HEADER_TEXT.fullmatch
     for index, device_id in enumerate(value):
         # fast path for a valid id; check_device_id explains what is wrong with the others
         if not (type(device_id) is str and len(device_id) <= MAX_ID_LENGTH and valid(device_id)):

@@ -1,4 +1,4 @@
-"""Runs an :class:`~verizon_sdk.endpoints.Endpoint` through apimatic-core.
+"""Runs an :class:`~verizon_sdk._endpoints.Endpoint` through apimatic-core.
 
 This is the one place that validates an endpoint call's arguments, builds the request (headers,
 auth, body), sends it, maps statuses to exceptions, parses the body with the
@@ -22,8 +22,7 @@ import requests
 import urllib3
 from apimatic_core_interfaces.logger.logger import Logger
 
-from verizon_sdk import __version__
-from verizon_sdk.auth import (
+from verizon_sdk._auth import (
     M2M_AUTH,
     OAUTH_AUTH,
     BearerAuth,
@@ -33,8 +32,17 @@ from verizon_sdk.auth import (
     StaticM2MToken,
     rejected_credentials,
 )
-from verizon_sdk.configuration import Configuration, Server
-from verizon_sdk.endpoints import Endpoint
+from verizon_sdk._checks import check_account, check_body, check_query
+from verizon_sdk._configuration import Configuration
+from verizon_sdk._endpoints import Endpoint
+from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
+from verizon_sdk._transport import (
+    SAFE_METHODS,
+    SdkHttpClient,
+    build_session,
+    transport_error,
+)
+from verizon_sdk._version import __version__
 from verizon_sdk.exceptions import (
     STATUS_ERRORS,
     APIException,
@@ -42,15 +50,6 @@ from verizon_sdk.exceptions import (
     TokenRequestError,
     UnexpectedResponseError,
 )
-from verizon_sdk.redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
-from verizon_sdk.transport import (
-    SAFE_METHODS,
-    SdkHttpClient,
-    build_session,
-    token_url,
-    transport_error,
-)
-from verizon_sdk.validation import check_account, check_body, check_query
 
 if TYPE_CHECKING:
     from apimatic_core.configurations.global_configuration import GlobalConfiguration
@@ -204,7 +203,7 @@ class Pipeline:
         timeout = config.timeout.as_requests()
         self.oauth = OAuthTokenProvider(
             oauth_credentials,
-            token_url(config),
+            config.token_url,
             self.session,
             timeout,
             self.redactor,
@@ -214,7 +213,7 @@ class Pipeline:
         if session_credentials is not None:
             self.m2m = M2MSessionProvider(
                 session_credentials,
-                config.server_url(Server.M2M) + "/v1/session/login",
+                config.login_url,
                 self.session,
                 timeout,
                 self.redactor,

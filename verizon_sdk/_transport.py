@@ -25,15 +25,13 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
-from verizon_sdk.configuration import Configuration, Server, proxies_for
+from verizon_sdk._configuration import Configuration
+from verizon_sdk._proxies import proxies_for
+from verizon_sdk._wire import parse_retry_after
 from verizon_sdk.exceptions import APIConnectionError, APITimeoutError
-from verizon_sdk.exceptions.api_exception import parse_retry_after
 
 #: Methods retried after the request may have reached the service (idempotent ones).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
-#: Path of the OAuth token endpoint under its server. Fetching a token changes nothing
-#: on the service, so this POST is retried like a GET.
-TOKEN_PATH = "/oauth2/token"
 
 
 def _sleep(seconds: float) -> None:
@@ -129,10 +127,6 @@ def build_retry(config: Configuration, allowed_methods: frozenset[str] = SAFE_ME
     )
 
 
-def token_url(config: Configuration) -> str:
-    return config.server_url(Server.OAUTH) + TOKEN_PATH
-
-
 def build_session(config: Configuration) -> requests.Session:
     """The session every request of one client goes through.
 
@@ -151,7 +145,7 @@ def build_session(config: Configuration) -> requests.Session:
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.mount(
-        token_url(config),
+        config.token_url,
         HTTPAdapter(
             pool_connections=1,
             pool_maxsize=config.pool_maxsize,

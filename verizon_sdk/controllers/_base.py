@@ -6,8 +6,8 @@ import copy
 import warnings
 from typing import Any, TypeVar
 
-from verizon_sdk.endpoints import ALL_ENDPOINTS, Endpoint
-from verizon_sdk.pipeline import Pipeline
+from verizon_sdk._endpoints import ALL_ENDPOINTS, Endpoint
+from verizon_sdk._pipeline import Pipeline
 
 ModelT = TypeVar("ModelT")
 
@@ -19,14 +19,18 @@ class BaseController:
 
     def _call(self, endpoint: Endpoint[ModelT], **arguments: Any) -> ModelT:
         if endpoint.deprecated:
-            warnings.warn(
-                f"{type(self).__name__}.{endpoint.name} is deprecated; {endpoint.deprecated}",
-                DeprecationWarning,
-                stacklevel=3,
-            )
+            self._warn_deprecated(endpoint.name, endpoint.deprecated, stacklevel=4)
         response = self._pipeline.execute(endpoint, arguments)
         # In a with_raw_response view the ApiResponse itself is returned.
         return response if self._raw else response.body  # type: ignore[no-any-return]
+
+    def _warn_deprecated(self, name: str, instead: str, *, stacklevel: int = 3) -> None:
+        """The one deprecation notice: ``<Controller>.<name> is deprecated; <instead>``."""
+        warnings.warn(
+            f"{type(self).__name__}.{name} is deprecated; {instead}",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
 
     @property
     def with_raw_response(self) -> Any:

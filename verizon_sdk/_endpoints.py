@@ -1,4 +1,4 @@
-"""Every endpoint, described once as data. :mod:`verizon_sdk.pipeline` runs them.
+"""Every endpoint, described once as data. :mod:`verizon_sdk._pipeline` runs them.
 
 A description names the HTTP method, server, path template, the Python names of
 its path and query parameters (with their wire names), the body and response
@@ -13,7 +13,7 @@ from typing import Any, Generic, TypeVar
 
 from apimatic_core_interfaces.types.http_method_enum import HttpMethodEnum
 
-from verizon_sdk.configuration import Server
+from verizon_sdk._configuration import Server
 from verizon_sdk.exceptions import APIStatusError, FotaV2ResultException, FotaV3ResultException
 from verizon_sdk.models import (
     FotaV2SuccessResult,
