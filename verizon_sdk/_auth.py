@@ -184,6 +184,7 @@ def _usable(response: AuthResponse, field: str) -> tuple[str | None, Mapping[str
 
 
 def _now() -> float:
+    """The default clock: monotonic, so a wall-clock jump neither expires nor extends a token."""
     return time.monotonic()
 
 
@@ -200,11 +201,11 @@ class OAuthToken:
         token_url: str,
         redactor: Redactor,
         refresh_skew: float = 60.0,
-        clock: Callable[[], float] = _now,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self._redactor = redactor
         self._skew = refresh_skew
-        self._clock = clock
+        self._clock = clock if clock is not None else lambda: _now()  # _now read at each call
         # RFC 7617 with UTF-8: requests would encode as Latin-1 and fail on other characters
         pair = f"{credentials.oauth_client_id}:{credentials.oauth_client_secret}"
         basic = base64.b64encode(pair.encode()).decode("ascii")

@@ -14,7 +14,6 @@ import json
 import logging
 import sys
 import threading
-import time
 from collections.abc import Callable, Generator, Mapping
 from contextlib import closing
 from functools import cache, partial
@@ -316,7 +315,7 @@ class OAuthTokenProvider:
         timeout: tuple[float, float],
         redactor: Redactor,
         refresh_skew: float = 60.0,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         self.state = OAuthToken(credentials, token_url, redactor, refresh_skew, clock)
         self._driver = SyncAuthDriver(session, timeout, redactor)
