@@ -43,13 +43,12 @@ return it once more) until it expires or a call with it succeeds, and the 401 sa
 from __future__ import annotations
 
 import base64
-import dataclasses
 import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Generator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._credentials import (
@@ -76,8 +75,10 @@ REISSUED_HINT = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class AuthRequest:
+# The values are NamedTuples (frozen, and cheaper to define at import than dataclasses).
+
+
+class AuthRequest(NamedTuple):
     """A token request or a login, for a driver to POST (``form`` or ``json`` is the body)."""
 
     method: str
@@ -85,13 +86,12 @@ class AuthRequest:
     headers: Mapping[str, str]
     what: str  # for error messages and logs: "OAuth token request", "M2M session login"
     idempotent: bool  # whether the driver's retry policy may repeat it
-    still_needed: Callable[[], bool] = dataclasses.field(compare=False, repr=False)
+    still_needed: Callable[[], bool]
     form: Mapping[str, str] | None = None
     json: Mapping[str, str] | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class AuthResponse:
+class AuthResponse(NamedTuple):
     """What the flow reads of a response: status, headers (any case), text."""
 
     status_code: int
@@ -103,15 +103,13 @@ class AuthResponse:
         return next((v for k, v in self.headers.items() if k.lower() == wanted), "")
 
 
-@dataclasses.dataclass(frozen=True)
-class Credentials:
+class Credentials(NamedTuple):
     """The credential headers to send (or replay) the licenses request with."""
 
     headers: Mapping[str, str]
 
 
-@dataclasses.dataclass(frozen=True)
-class Grant:
+class Grant(NamedTuple):
     """One OAuth token as fetched; times on the flow's clock. ``serial`` counts the fetches."""
 
     token: str
@@ -300,7 +298,7 @@ class OAuthToken:
         with self._lock:
             current = self._grant
             if grant.reissued and current is not None and current.serial == grant.serial:
-                self._grant = self._latest = dataclasses.replace(current, reissued=False)
+                self._grant = self._latest = current._replace(reissued=False)
 
 
 class StaticM2MToken:

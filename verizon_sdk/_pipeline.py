@@ -16,13 +16,11 @@ import sys
 import threading
 from collections.abc import Callable, Generator, Mapping
 from contextlib import closing
-from functools import cache, partial
-from types import SimpleNamespace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
-from apimatic_core_interfaces.logger.logger import Logger
 
 from verizon_sdk._auth import (
     Auth,
@@ -35,17 +33,14 @@ from verizon_sdk._auth import (
 from verizon_sdk._checks import check_account, check_body, check_query
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._credentials import ThingspaceOauthCredentials
-from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
 from verizon_sdk._transport import (
     SAFE_METHODS,
-    SdkHttpClient,
     build_session,
     transport_error,
 )
 from verizon_sdk._version import __version__
 from verizon_sdk.exceptions import (
-    STATUS_ERRORS,
     APIException,
     APIStatusError,
     AuthenticationError,
@@ -53,91 +48,23 @@ from verizon_sdk.exceptions import (
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from apimatic_core.configurations.global_configuration import GlobalConfiguration
     from apimatic_core.http.response.api_response import ApiResponse
-    from apimatic_core.logger.configuration.api_logging_configuration import (
-        ApiLoggingConfiguration,
-    )
+
+    from verizon_sdk._endpoints import Endpoint
 
 logger = logging.getLogger("verizon_sdk")
 
 _JSON = "application/json"
 
 
-@cache
-def _core() -> Any:
-    """apimatic-core's call pipeline, imported on first use rather than with the package.
+def _core() -> ModuleType:
+    """apimatic-core's call pipeline (:mod:`verizon_sdk._apimatic`), imported on first use."""
+    from verizon_sdk import _apimatic
 
-    Importing it pulls in jsonpickle (and PyYAML, when installed) and dateutil: about a quarter
-    of a cold ``import verizon_sdk`` and 2 MiB (see ``benchmarks/``). Programs that import
-    the SDK without calling the service (``verizon-licenses --help``, test collection) do not
-    pay for it; the first request does, once per process.
-    """
-    from apimatic_core.api_call import ApiCall
-    from apimatic_core.configurations.endpoint_configuration import EndpointConfiguration
-    from apimatic_core.configurations.global_configuration import GlobalConfiguration
-    from apimatic_core.http.configurations.http_client_configuration import (
-        HttpClientConfiguration,
-    )
-    from apimatic_core.logger.configuration import api_logging_configuration
-    from apimatic_core.request_builder import RequestBuilder
-    from apimatic_core.response_handler import ResponseHandler
-    from apimatic_core.types.error_case import ErrorCase
-    from apimatic_core.types.parameter import Parameter
-
-    return SimpleNamespace(
-        ApiCall=ApiCall,
-        EndpointConfiguration=EndpointConfiguration,
-        GlobalConfiguration=GlobalConfiguration,
-        HttpClientConfiguration=HttpClientConfiguration,
-        logging=api_logging_configuration,
-        RequestBuilder=RequestBuilder,
-        ResponseHandler=ResponseHandler,
-        Parameter=Parameter,
-        global_errors={
-            code: ErrorCase().error_message(reason).exception_type(cls)
-            for code, (cls, reason) in STATUS_ERRORS.items()
-        },
-    )
-
-
-class _StdlibLogger(Logger):  # type: ignore[misc]
-    """apimatic ``Logger`` that writes to the ``verizon_sdk`` logger, secrets masked."""
-
-    def __init__(self, redactor: Redactor) -> None:
-        self._redactor = redactor
-
-    def log(self, level: int, message: str, params: Mapping[str, Any]) -> None:
-        if logger.isEnabledFor(level):
-            logger.log(level, "%s", self._redactor(message % tuple(params.values())))
-
-
-def _logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
-    # Header masking is apimatic's allow-list: Authorization and VZ-M2M-Token are masked.
-    config = _core().logging
-    request = config.ApiRequestLoggingConfiguration(
-        log_body=True,
-        log_headers=True,
-        headers_to_include=None,
-        headers_to_exclude=None,
-        headers_to_unmask=None,
-        include_query_in_path=True,
-    )
-    response = config.ApiResponseLoggingConfiguration(
-        log_body=True,
-        log_headers=True,
-        headers_to_include=None,
-        headers_to_exclude=None,
-        headers_to_unmask=None,
-    )
-    logging_configuration: ApiLoggingConfiguration = config.ApiLoggingConfiguration(
-        logger=_StdlibLogger(redactor),
-        log_level=logging.DEBUG,
-        mask_sensitive_headers=True,
-        request_logging_config=request,
-        response_logging_config=response,
-    )
-    return logging_configuration
+    return _apimatic
 
 
 def _serialize_body(body: Any) -> str:
@@ -350,7 +277,7 @@ class Pipeline:
         timeout = config.timeout.as_requests()
         self.auth = Auth.for_configuration(config, self.redactor)
         self._driver = SyncAuthDriver(self.session, timeout, self.redactor)
-        self._http_client = SdkHttpClient(self.session, timeout)
+        self._timeout = timeout
         self._user_agent = config.user_agent or (
             f"verizon-sdk/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
         )
@@ -364,18 +291,23 @@ class Pipeline:
             with self._configurations_lock:
                 configurations = self._configurations
                 if configurations is None:
+                    http_client = _core().SdkHttpClient(self.session, self._timeout)
                     configurations = self._configurations = (
-                        self._build_configuration(None),
-                        self._build_configuration(_logging_configuration(self.redactor)),
+                        self._build_configuration(http_client, None),
+                        self._build_configuration(
+                            http_client, _core().logging_configuration(self.redactor)
+                        ),
                     )
         return configurations[logged]
 
-    def _build_configuration(self, logging_configuration: Any) -> GlobalConfiguration:
+    def _build_configuration(
+        self, http_client: Any, logging_configuration: Any
+    ) -> GlobalConfiguration:
         config, core = self.config, _core()
         # apimatic reads only the HTTP client and the logging settings from here: timeouts,
         # retries and proxies live on the session that SdkHttpClient sends through.
         http = core.HttpClientConfiguration(logging_configuration=logging_configuration)
-        http.set_http_client(self._http_client)
+        http.set_http_client(http_client)
         configuration: GlobalConfiguration = (
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
