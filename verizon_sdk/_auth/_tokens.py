@@ -16,7 +16,7 @@ from verizon_sdk._auth._values import (
     _bearer_rejected,
     _lifetime,
     _RawResponse,
-    _usable,
+    token_from,
 )
 from verizon_sdk._credentials import (
     M2MSessionCredentials,
@@ -90,16 +90,14 @@ class OAuthToken:
                 return self._accept(response, started)
 
     def _accept(self, response: AuthResponse, started: float) -> Grant:
-        raw = _RawResponse(response, self._redactor)
-        if not 200 <= response.status_code < 300:
-            raise TokenRequestError(
-                f"OAuth token request failed with status {response.status_code}", raw
-            )
-        token, body = _usable(response, "access_token")
-        if token is None:
-            raise TokenRequestError("OAuth token response has no usable access_token", raw)
+        token, body = token_from(
+            response,
+            "access_token",
+            self._redactor,
+            failed="OAuth token request",
+            unusable="OAuth token response",
+        )
         seconds = _lifetime(body.get("expires_in"))
-        self._redactor.add(token)
         expires_at = started + seconds
         with self._lock:
             latest = self._latest
@@ -240,14 +238,13 @@ class M2MSession:
                 raw,
             )
             raise LoginRefusedError(*self.refusal)
-        if not 200 <= response.status_code < 300:
-            raise TokenRequestError(
-                f"M2M session login failed with status {response.status_code}", raw
-            )
-        token, _ = _usable(response, "sessionToken")
-        if token is None:
-            raise TokenRequestError("M2M session login response has no usable sessionToken", raw)
-        self._redactor.add(token)
+        token, _ = token_from(
+            response,
+            "sessionToken",
+            self._redactor,
+            failed="M2M session login",
+            unusable="M2M session login response",
+        )
         self.token = token
         return token
 

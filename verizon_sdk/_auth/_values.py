@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from verizon_sdk._headers import HEADER_SAFE
 from verizon_sdk._redaction import Redactor
 from verizon_sdk._wire import parse_json_text
+from verizon_sdk.exceptions import TokenRequestError
 
 OAUTH_AUTH = "thingspace_oauth"
 M2M_AUTH = "VZ-M2M-Token"
@@ -121,8 +122,21 @@ def _lifetime(value: Any) -> float:
     return seconds if math.isfinite(seconds) and seconds >= 0 else DEFAULT_TOKEN_LIFETIME
 
 
-def _usable(response: AuthResponse, field: str) -> tuple[str | None, Mapping[str, Any]]:
+def token_from(
+    response: AuthResponse, field: str, redactor: Redactor, *, failed: str, unusable: str
+) -> tuple[str, Mapping[str, Any]]:
+    """The token in a 2xx JSON answer's ``field`` (registered with the redactor) and the body.
+
+    Anything else raises :class:`TokenRequestError` (``failed with status``, or ``unusable``)
+    carrying the response, its text redacted.
+    """
+    raw = _RawResponse(response, redactor)
+    if not 200 <= response.status_code < 300:
+        raise TokenRequestError(f"{failed} failed with status {response.status_code}", raw)
     body = parse_json_text(response.text)
     body = body if isinstance(body, dict) else {}
-    value = body.get(field)
-    return (value if isinstance(value, str) and HEADER_SAFE.fullmatch(value) else None), body
+    token = body.get(field)
+    if not isinstance(token, str) or not HEADER_SAFE.fullmatch(token):
+        raise TokenRequestError(f"{unusable} has no usable {field}", raw)
+    redactor.add(token)
+    return token, body
