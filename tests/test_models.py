@@ -29,7 +29,7 @@ from verizon_sdk.models import (
     V3LicenseIMEI,
     V3LicenseSummary,
 )
-from verizon_sdk.models._base import TimeField, nested, nested_list, scalar, str_list
+from verizon_sdk.models._fields import TimeField, nested, nested_list, scalar, str_list
 
 UTC = timezone.utc
 ALL_MODELS: list[type[Model]] = [
@@ -647,7 +647,7 @@ def test_time_field_parsed_lazily_and_cached(monkeypatch: pytest.MonkeyPatch) ->
         calls.append(value)
         return real(value)
 
-    monkeypatch.setattr("verizon_sdk.models._base.parse_wire_datetime", counting)
+    monkeypatch.setattr("verizon_sdk.models._fields.parse_wire_datetime", counting)
     summary = V3LicenseSummary.from_dictionary(V3_SUMMARY)
     assert calls == []
     assert summary.device_list is not None

@@ -43,8 +43,11 @@ other keyword arguments go to ``VerizonClient``.
 Options
 -------
 
-Keyword arguments of ``Simulator``; they are validated into ``sim.options``, a frozen
-``SimulatorOptions`` (a bad value raises ``ValueError``).
+The fields of ``SimulatorOptions``, a frozen value object validated on construction (a bad
+value raises ``ValueError``). ``Simulator(options, **overrides)`` takes one (default
+``SimulatorOptions()``) and keyword overrides of any field, so ``Simulator(max_page_size=10)``
+and ``Simulator(SimulatorOptions(max_page_size=10))`` are the same; ``sim.options`` is the
+result. ``accounts`` and ``faults`` are keyword arguments of ``Simulator`` itself.
 
 =============================== ===================== ==========================================
 option                          default               meaning
@@ -202,8 +205,9 @@ Control routes (JSON, under ``/api/_sim``; disabled by ``control_routes=False``)
 
 from verizon_sdk.simulator._cli import main
 from verizon_sdk.simulator._faults import Drop, Fault, Malformed
-from verizon_sdk.simulator._server import Simulator
-from verizon_sdk.simulator._state import RecordedRequest, SimulatorOptions
+from verizon_sdk.simulator._options import SimulatorOptions
+from verizon_sdk.simulator._records import RecordedRequest
+from verizon_sdk.simulator._simulator import Simulator
 
 __all__ = [
     "Drop",

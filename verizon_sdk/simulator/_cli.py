@@ -10,8 +10,8 @@ import threading
 from types import FrameType
 from typing import Any
 
-from verizon_sdk.simulator._server import Simulator
-from verizon_sdk.simulator._state import DEFAULT_M2M_TOKEN, SimulatorOptions
+from verizon_sdk.simulator._options import DEFAULT_M2M_TOKEN, SimulatorOptions
+from verizon_sdk.simulator._simulator import Simulator
 
 SEED_BASE = 990000000000000  # --seed ACCOUNT:POOL:N assigns SEED_BASE .. SEED_BASE + N - 1
 
