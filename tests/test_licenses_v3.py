@@ -44,9 +44,9 @@ def expect_headers(with_body: bool) -> dict[str, str]:
         "Authorization": f"Bearer {ACCESS_TOKEN}",
         "VZ-M2M-Token": M2M_TOKEN,
         "Accept": "application/json",
+        "Content-Type": "application/json",  # on every licenses request (Verizon's pages)
     }
-    if with_body:
-        headers["Content-Type"] = "application/json"
+    del with_body  # a request with a body sends the same headers
     return headers
 
 
@@ -70,7 +70,8 @@ def test_get_account_licenses_status_sends_query_and_parses(
     (call,) = api_calls(mocked)
     assert call.request.method == "GET"
     assert call.request.body is None
-    assert "Content-Type" not in call.request.headers
+    # Verizon's pages require Content-Type on every licenses request, GET included
+    assert call.request.headers["Content-Type"] == "application/json"
 
 
 def test_get_account_licenses_status_omits_none_query(

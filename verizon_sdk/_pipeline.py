@@ -337,8 +337,9 @@ class Pipeline:
             )
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
+        # Verizon's pages require Content-Type on every licenses request, GET included.
+        builder.header_param(core.Parameter().key("Content-Type").value(_JSON))
         if body is not None:
-            builder.header_param(core.Parameter().key("Content-Type").value(_JSON))
             builder.body_param(core.Parameter().value(body)).body_serializer(_serialize_body)
         handler = (
             core.ResponseHandler()

@@ -44,7 +44,7 @@ __all__ = ["Model", "ModelMeta"]
 def _did_you_mean(cls: type[Model], key: str) -> str:
     """A hint for a mistyped keyword: the Python name of a wire name, or a close match."""
     for field in cls._fields:
-        if key == field.wire:
+        if key in field.wires:
             return f" (the wire field {key!r} is {field.name!r} in Python)"
     close = difflib.get_close_matches(key, sorted(cls._init_names), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -66,21 +66,23 @@ class ModelMeta(type):
     ) -> ModelMeta:
         fields: list[Field] = [f for base in bases for f in getattr(base, "_fields", ())]
         slots = list(namespace.get("__slots__", ()))
+        data_slots = [s for base in bases for s in getattr(base, "_data_slots", ())]
         for attr, value in list(namespace.items()):
             if isinstance(value, Field):
-                slots.extend(value._bind(attr))
+                bound = value._bind(attr)
+                slots.extend(bound)
+                data_slots.extend(bound)
                 if not isinstance(value, TimeField):  # a slot replaces the declaration
                     del namespace[attr]
                 fields.append(value)
         namespace["__slots__"] = tuple(slots)
         cls = super().__new__(mcs, name, bases, namespace, **kwargs)
 
-        wires = [f.wire for f in fields]
+        wires = [wire for f in fields for wire in f.wires]
         if len(set(wires)) != len(wires):
             raise TypeError(f"{name}: a wire name is declared twice: {wires}")
         cls._fields = tuple(fields)
-        unparsed = tuple(f.value_slot for f in fields if isinstance(f, TimeField))
-        cls._data_slots = (*(f.slot for f in fields), *unparsed)
+        cls._data_slots = tuple(data_slots)
         cls._wire_names = frozenset(wires)
         cls._init_names = frozenset(["additional_properties", *(f.name for f in fields)])
         cls._from_wire = staticmethod(compile_on_first_use(cls))
@@ -133,7 +135,7 @@ class Model(WireObject, metaclass=ModelMeta):
         for field in type(self)._fields:
             value = field.dump(self)
             if value is not None:
-                out[field.wire] = value
+                out[field.wire_for(self)] = value
         if self._extra:
             for key, value in self._extra.items():
                 out.setdefault(key, value)

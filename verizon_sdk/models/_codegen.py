@@ -66,6 +66,8 @@ def emit_model(code: Code, model: type[Any], data: str, obj: str) -> None:
         f"{obj}._extra = None if {known}.issuperset({data}) "
         f"else {{k: v for k, v in {data}.items() if k not in {known}}}"
     )
+    for field in model._fields:
+        field.emit_after_extra(code, obj, data)
 
 
 def _compile_from_wire(model: type[Any]) -> Callable[[dict[str, Any]], Any]:

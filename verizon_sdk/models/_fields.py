@@ -79,10 +79,22 @@ class Field:
     def __init__(self, wire: str) -> None:
         self.wire = wire
 
+    @property
+    def wires(self) -> tuple[str, ...]:
+        """Every wire name this field reads (the first is the one a new model writes)."""
+        return (self.wire,)
+
     def _bind(self, name: str) -> tuple[str, ...]:
         """Learn the attribute name; return the instance slots this field needs."""
         self.name = self.slot = name
         return (name,)
+
+    def emit_after_extra(self, code: Code, obj: str, data: str) -> None:
+        """Lines run after ``obj._extra`` is set; the base writes none."""
+
+    def wire_for(self, obj: WireObject) -> str:
+        """The wire name `to_dictionary` writes this field under."""
+        return self.wire
 
     def emit(self, code: Code, owner: type[WireObject], obj: str, get: str) -> None:
         """Write the lines of ``owner._from_wire`` that read this field into ``obj``.
@@ -119,6 +131,57 @@ class Field:
 
 class _Scalar(Field):
     kind = "scalar"
+
+
+_ABSENT = object()
+
+
+class _SpelledScalar(_Scalar):
+    """A scalar the service may spell two ways (Verizon's pages and the published SDK differ).
+
+    The attribute is filled from whichever spelling arrives. When both arrive, ``wire`` (the
+    seed's spelling) fills the attribute and the other value is kept in
+    ``additional_properties``, so neither is lost. `to_dictionary` writes the value back under
+    the spelling received; a model built in code (or parsed from neither) writes ``wire``.
+    """
+
+    def __init__(self, wire: str, other: str) -> None:
+        super().__init__(wire)
+        self.other = other
+
+    @property
+    def wires(self) -> tuple[str, ...]:
+        return (self.wire, self.other)
+
+    def _bind(self, name: str) -> tuple[str, ...]:
+        self.name = self.slot = name
+        self.spelling_slot = f"_{name}_spelling"
+        return (name, self.spelling_slot)
+
+    def emit(self, code: Code, owner: type[WireObject], obj: str, get: str) -> None:
+        value, absent = code.local("value"), code.constant(_ABSENT)
+        code.line(f"{obj}.{self.spelling_slot} = None")
+        code.line(f"{value} = {get}({self.wire!r}, {absent})")
+        code.line(f"if {value} is {absent}:")
+        with code.indented():
+            code.line(f"{value} = {get}({self.other!r}, {absent})")
+            code.line(f"if {value} is {absent}:")
+            code.line(f"    {value} = None")
+            code.line("else:")
+            code.line(f"    {obj}.{self.spelling_slot} = {self.other!r}")
+        code.line(f"{obj}.{self.slot} = {value}")
+
+    def emit_after_extra(self, code: Code, obj: str, data: str) -> None:
+        # Both spellings arrived (the seed's won): keep the other one as an unknown field.
+        code.line(f"if {obj}.{self.spelling_slot} is None and {self.other!r} in {data}:")
+        with code.indented():
+            code.line(f"if {obj}._extra is None:")
+            code.line(f"    {obj}._extra = {{}}")
+            code.line(f"{obj}._extra[{self.other!r}] = {data}[{self.other!r}]")
+
+    def wire_for(self, obj: WireObject) -> str:
+        spelling: str | None = getattr(obj, self.spelling_slot)
+        return spelling or self.wire
 
 
 class _StrList(Field):
@@ -312,9 +375,12 @@ class _AdditionalProperties:
         obj._extra = value
 
 
-def scalar(wire: str, *, default: None = None) -> Any:
-    """A JSON scalar (str, int, bool ...), stored as received."""
-    return _Scalar(wire)
+def scalar(wire: str, *, also: str | None = None, default: None = None) -> Any:
+    """A JSON scalar (str, int, bool ...), stored as received.
+
+    ``also`` names a second spelling of the same field (see `_SpelledScalar`).
+    """
+    return _Scalar(wire) if also is None else _SpelledScalar(wire, also)
 
 
 def str_list(wire: str, *, default: None = None) -> Any:
