@@ -74,13 +74,16 @@ def test_get_account_licenses_status_sends_query_and_parses(
     assert call.request.headers["Content-Type"] == "application/json"
 
 
-def test_get_account_licenses_status_omits_none_query(
+def test_get_account_licenses_status_none_asks_for_the_first_page(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
+    # Verizon's pages: lastSeenDeviceId is required, "use 0 for the first request"; None
+    # (the seed's default) therefore sends 0, which a service that treats it as optional
+    # reads the same way.
     mocked.get(f"{V3}/licenses/{ACCOUNT}", json=SUMMARY)
     client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     (call,) = api_calls(mocked)
-    assert call.request.url == f"{V3}/licenses/{ACCOUNT}"
+    assert call.request.url == f"{V3}/licenses/{ACCOUNT}?lastSeenDeviceId=0"
 
 
 @pytest.mark.parametrize(

@@ -978,8 +978,13 @@ def test_cancel_list_append_replace_page_and_delete(make_api: Callable[..., Api]
     assert api.get(path, params={"startIndex": "99"}).json()["deviceList"] == []
     assert api.post(path, {"type": "replace", "deviceList": [IMEI_C]}).json()["count"] == 1
     assert api.sim.candidates(ACCOUNT) == [IMEI_C]
-    assert api.post(path, {"deviceList": [IMEI_A]}).status_code == 200  # type defaults to append
+    assert api.post(path, {"type": "append", "deviceList": [IMEI_A]}).status_code == 200
     assert api.sim.candidates(ACCOUNT) == [IMEI_C, IMEI_A]
+    # Verizon's page: a POST without type=append replaces the list (any other type too)
+    assert api.post(path, {"deviceList": [IMEI_B]}).status_code == 200
+    assert api.sim.candidates(ACCOUNT) == [IMEI_B]
+    assert api.post(path, {"type": "merge", "deviceList": [IMEI_A]}).status_code == 200
+    assert api.sim.candidates(ACCOUNT) == [IMEI_A]
     assert api.delete(path).json() == {"success": True}
     assert api.get(path).json() == {"count": 0, "hasMoreData": False, "deviceList": []}
     assert api.sim.candidates(ACCOUNT) == []
@@ -990,7 +995,6 @@ def test_cancel_list_append_replace_page_and_delete(make_api: Callable[..., Api]
     [
         ({"type": "append", "deviceList": []}, "Device list is empty"),
         ({"type": "append"}, "Device list is empty"),
-        ({"type": "merge", "deviceList": [IMEI_A]}, "Invalid type"),
         ({"type": "append", "deviceList": ["123"]}, "Invalid device id format"),
         ("just a string", "Invalid request body"),
     ],

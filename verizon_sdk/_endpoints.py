@@ -42,8 +42,12 @@ class Endpoint(Generic[ModelT]):
     response_model: type[ModelT]
     bad_request_error: type[APIStatusError]
     path_params: tuple[str, ...] = ()
-    #: (Python name, wire name) pairs; a None value is left out of the URL.
+    #: (Python name, wire name) pairs; a None value is left out of the URL, unless
+    #: ``query_defaults`` gives the value None stands for.
     query_params: tuple[tuple[str, str], ...] = ()
+    #: Python name -> the value sent for None: ``lastSeenDeviceId`` is "0", because
+    #: Verizon's pages call it required ("use 0 for the first request").
+    query_defaults: tuple[tuple[str, str], ...] = ()
     body_model: type[Model] | None = None
     #: Set on deprecated endpoints: what to use instead.
     deprecated: str | None = None
@@ -91,6 +95,7 @@ def _v3(
 
 _GET, _POST, _DELETE = HttpMethodEnum.GET, HttpMethodEnum.POST, HttpMethodEnum.DELETE
 _LAST_SEEN = (("last_seen_device_id", "lastSeenDeviceId"),)
+_FIRST_PAGE = (("last_seen_device_id", "0"),)
 _NO_V3_CANCEL = "V3 has no removal-candidate list; remove licenses directly with V3"
 
 V2_GET_ACCOUNT_LICENSE_STATUS = _v2(
@@ -99,6 +104,7 @@ V2_GET_ACCOUNT_LICENSE_STATUS = _v2(
     "",
     V2LicenseSummary,
     query_params=_LAST_SEEN,
+    query_defaults=_FIRST_PAGE,
 )
 V2_ASSIGN_LICENSES_TO_DEVICES = _v2(
     "assign_licenses_to_devices",
@@ -147,6 +153,7 @@ V3_GET_ACCOUNT_LICENSES_STATUS = _v3(
     "",
     V3LicenseSummary,
     query_params=_LAST_SEEN,
+    query_defaults=_FIRST_PAGE,
 )
 V3_ASSIGN_LICENSES_TO_DEVICES = _v3(
     "assign_licenses_to_devices",

@@ -272,10 +272,11 @@ class Pipeline:
         """
         for name in endpoint.path_params:
             check_account(name, arguments.get(name))
+        defaults = dict(endpoint.query_defaults)
         query = {
             wire: value
             for name, wire in endpoint.query_params
-            if (value := check_query(name, arguments.get(name))) is not None
+            if (value := check_query(name, arguments.get(name)) or defaults.get(name)) is not None
         }
         body = arguments.get("body")
         if endpoint.body_model is not None:

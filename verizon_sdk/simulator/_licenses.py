@@ -111,6 +111,12 @@ class LicenseState:
     def _now_ms(self) -> int:
         return self._clock.now_ms()
 
+    def _status_total(self, version: int) -> str:
+        """The V3 total is ``totalLicenses`` in the published SDK, ``totalLicense`` on the pages
+        (V2 is ``totalLicense`` in both)."""
+        sdk = version == 3 and self.options.spellings == "sdk"
+        return "totalLicenses" if sdk else "totalLicense"
+
     def _account(self, name: str) -> _Account:
         """The account (lock held), created on first use unless ``strict_accounts``."""
         account = self._accounts.get(name)
@@ -135,7 +141,7 @@ class LicenseState:
         fmt = format_go if version == 3 else format_rfc3339
         return {
             "accountName": name,
-            ("totalLicenses" if version == 3 else "totalLicense"): pool,
+            self._status_total(version): pool,
             "assignedLicenses": assigned,
             "hasMoreData": more,
             "lastSeenDeviceId": page[-1] if page else (last_seen or "0"),
@@ -190,7 +196,7 @@ class LicenseState:
             ]
             return {
                 "accountName": name,
-                "licCount": pool,
+                "licCount" if self.options.spellings == "sdk" else "licTotalCount": pool,
                 "licUsedCount": used,
                 "deviceList": items,
             }
@@ -203,17 +209,16 @@ class LicenseState:
         }
 
     def set_candidates(self, name: str, body: Any) -> Any:
-        """V2 cancel list: ``append`` to it or ``replace`` it; echo the devices registered."""
+        """V2 cancel list: ``type: "append"`` appends to it; without it (or with another type)
+        the list is replaced, as Verizon's page says. Echoes the devices registered."""
         reject_bad_account(name)
-        kind = body.get("type", "append") if isinstance(body, dict) else "append"
-        if kind not in ("append", "replace"):
-            raise invalid_parameter("Invalid type")
+        append = isinstance(body, dict) and body.get("type") == "append"
         devices = list(dict.fromkeys(_device_list(body)))
         if not all(IMEI_RE.fullmatch(device) for device in devices):
             raise invalid_parameter("Invalid device id format")
         with self.lock:
             account = self._account(name)
-            kept = account.candidates if kind == "append" else []
+            kept = account.candidates if append else []
             account.set_candidates([*kept, *devices], self._now_ms())
         return {"count": len(devices), "deviceList": devices}
 

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
+from typing import Any
 
 DEFAULT_M2M_TOKEN = "sim-m2m-token"
+
+#: ``spellings``: the published SDK's field names, or those of Verizon's reference pages.
+SPELLINGS = ("sdk", "pages")
+#: ``token_expires_in``: what a repeated token request says of the same token's lifetime.
+EXPIRES_IN = ("remaining", "full")
+#: The options that make the simulator play Verizon's reference pages (``reading="pages"``).
+PAGES_READING: Mapping[str, Any] = MappingProxyType(
+    {
+        "spellings": "pages",
+        "require_last_seen_device_id": True,
+        "require_content_type": True,
+        "same_token": True,
+    }
+)
+READINGS = ("sdk", "pages")
 
 
 def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str] | None:
@@ -41,6 +57,21 @@ class SimulatorOptions:
     request_log_size: int = 1000
     control_routes: bool = True
     verbose: bool = False
+    spellings: str = "sdk"
+    require_last_seen_device_id: bool = False
+    require_content_type: bool = False
+    same_token: bool = False
+    token_expires_in: str = "remaining"
+
+    @classmethod
+    def for_reading(cls, reading: str, **overrides: Any) -> SimulatorOptions:
+        """The options of one reading of the service: ``"sdk"`` (the published SDK 2.0.0, the
+        defaults) or ``"pages"`` (Verizon's reference pages: `PAGES_READING`), then
+        ``overrides``."""
+        if reading not in READINGS:
+            raise ValueError(f"reading must be one of {', '.join(READINGS)}, not {reading!r}")
+        preset = dict(PAGES_READING) if reading == "pages" else {}
+        return replace(cls(), **(preset | overrides))
 
     def __post_init__(self) -> None:
         if isinstance(self.m2m_tokens, str) or isinstance(self.unknown_devices, str):
@@ -67,6 +98,11 @@ class SimulatorOptions:
             ),
             (self.request_log_size >= 0, "request_log_size must be >= 0"),
             (all(self.m2m_tokens), "m2m_tokens must be non-empty strings"),
+            (self.spellings in SPELLINGS, f"spellings must be one of {', '.join(SPELLINGS)}"),
+            (
+                self.token_expires_in in EXPIRES_IN,
+                f"token_expires_in must be one of {', '.join(EXPIRES_IN)}",
+            ),
         ]
         for ok, message in checks:
             if not ok:

@@ -15,7 +15,7 @@ from urllib.parse import unquote
 
 from verizon_sdk.simulator._clock import Clock
 from verizon_sdk.simulator._faults import Fault, FaultRules
-from verizon_sdk.simulator._http import ApiError, Reply, Request, json_reply
+from verizon_sdk.simulator._http import ApiError, Reply, Request, invalid_parameter, json_reply
 from verizon_sdk.simulator._licenses import LicenseState
 from verizon_sdk.simulator._options import SimulatorOptions
 from verizon_sdk.simulator._records import RecordedRequest, RequestLog
@@ -73,6 +73,7 @@ class Router:
         self.stopping = threading.Event()
         self._routes: _Routes = [
             (re.compile(r"/api/ts/v1/oauth2/token"), {"POST": self._token}),
+            (re.compile(r"/api/ts/v1/oauth2/revoke"), {"POST": self._revoke}),
             (re.compile(r"/api/m2m/v1/session/login"), {"POST": self._login}),
             (re.compile(_LICENSES), {"GET": self._status}),
             (re.compile(_LICENSES + r"/assign"), {"POST": self._assign}),
@@ -182,6 +183,10 @@ class Router:
         )
         return json_reply(200, payload, (("Cache-Control", "no-store"),))
 
+    def _revoke(self, request: Request, _: dict[str, str]) -> Reply:
+        payload = self.tokens.revoke(request.headers.get("authorization"), request.form())
+        return json_reply(200, payload, (("Cache-Control", "no-store"),))
+
     def _login(self, request: Request, _: dict[str, str]) -> Reply:
         self.tokens.check_bearer(request.headers.get("authorization"))
         try:
@@ -190,18 +195,29 @@ class Router:
             body = None
         return json_reply(200, self.tokens.login(body))
 
+    def _authorize(self, request: Request) -> None:
+        """The two auth headers (401), then, if the options require it, the Content-Type that
+        Verizon's pages call required on every licenses request, GET included (400)."""
+        self.tokens.authorize(request)
+        if self.options.require_content_type:
+            content_type = request.headers.get("content-type", "")
+            if content_type.partition(";")[0].strip().lower() != "application/json":
+                raise invalid_parameter("Content-Type must be application/json")
+
     def _licenses_body(self, request: Request) -> Any:
         """The JSON body of an authorized licenses request (a non-JSON body gives a 400 later,
         after the account name has been checked, as the real service orders its checks)."""
-        self.tokens.authorize(request)
+        self._authorize(request)
         try:
             return request.json()
         except ValueError:
             return _NOT_JSON
 
     def _status(self, request: Request, params: dict[str, str]) -> Reply:
-        self.tokens.authorize(request)
+        self._authorize(request)
         last_seen = request.query.get("lastSeenDeviceId")
+        if last_seen is None and self.options.require_last_seen_device_id:
+            raise invalid_parameter("LastSeenDeviceId Not Valid")
         payload = self.licenses.status(int(params["version"]), params["account"], last_seen)
         return json_reply(200, payload)
 
@@ -220,12 +236,12 @@ class Router:
         return json_reply(200, self.licenses.set_candidates(params["account"], body))
 
     def _list_candidates(self, request: Request, params: dict[str, str]) -> Reply:
-        self.tokens.authorize(request)
+        self._authorize(request)
         start = request.query.get("startIndex")
         return json_reply(200, self.licenses.list_candidates(params["account"], start))
 
     def _delete_candidates(self, request: Request, params: dict[str, str]) -> Reply:
-        self.tokens.authorize(request)
+        self._authorize(request)
         return json_reply(200, self.licenses.delete_candidates(params["account"]))
 
     # -- control routes -----------------------------------------------------------------------

@@ -27,17 +27,20 @@ class TokenState:
         self.lock = threading.Lock()
         self._clock = clock
         self._access_tokens: dict[str, float] = {}  # token -> expiry on the monotonic clock
+        self._current: dict[str, str] = {}  # client id -> its latest token (for same_token)
         self._session_tokens: dict[str, float] = {}
         self._failed_logins: dict[str, int] = {}
         self._locked: set[str] = set()
         self.token_count = 0
         self.login_count = 0
         self.refused_login_count = 0
+        self.revoked_count = 0
 
     def _monotonic(self) -> float:
         return self._clock.monotonic()
 
-    def issue_access_token(self, authorization: str | None, form: Mapping[str, str]) -> Any:
+    def _client(self, authorization: str | None) -> str:
+        """The client id of a valid ``Authorization: Basic``, else the OAuth 401."""
         client = _basic_credentials(authorization)
         allowed = self.options.client_credentials
         if client is None or (allowed is not None and allowed.get(client[0]) != client[1]):
@@ -46,6 +49,10 @@ class TokenState:
                 {"error": "invalid_client", "error_description": "Client authentication failed"},
                 (("WWW-Authenticate", 'Basic realm="ThingSpace"'),),
             )
+        return client[0]
+
+    def issue_access_token(self, authorization: str | None, form: Mapping[str, str]) -> Any:
+        client = self._client(authorization)
         grant = form.get("grant_type")
         if not grant:
             raise ApiError(
@@ -59,11 +66,20 @@ class TokenState:
                     "error_description": f"grant_type {grant!r} is not supported",
                 },
             )
-        token = secrets.token_hex(16)
         lifetime = self.options.token_lifetime
         with self.lock:
-            self._access_tokens[token] = self._monotonic() + lifetime
-            self.token_count += 1
+            now = self._monotonic()
+            token = self._current.get(client) if self.options.same_token else None
+            expiry = None if token is None else self._access_tokens.get(token)
+            if token is None or expiry is None or expiry <= now:
+                # "valid one hour from first issue; further token requests during that hour
+                # return the same token" (Verizon's pages): same_token plays that
+                token = secrets.token_hex(16)
+                expiry = self._access_tokens[token] = now + lifetime
+                self._current[client] = token
+                self.token_count += 1
+        if self.options.token_expires_in == "remaining":
+            lifetime = max(1, int(expiry - now)) if expiry - now < lifetime else lifetime
         payload: dict[str, Any] = {
             "access_token": token,
             "token_type": "bearer",
@@ -72,6 +88,26 @@ class TokenState:
         if form.get("scope"):
             payload["scope"] = form["scope"]
         return payload
+
+    def revoke(self, authorization: str | None, form: Mapping[str, str]) -> Any:
+        """``POST /oauth2/revoke`` (RFC 7009): the client's ``token`` stops working at once.
+
+        An unknown token is not an error (RFC 7009 section 2.2); a revoked token is forgotten,
+        so the next token request issues a new one even under ``same_token``.
+        """
+        self._client(authorization)
+        token = form.get("token")
+        if not token:
+            raise ApiError(
+                400, {"error": "invalid_request", "error_description": "token is required"}
+            )
+        with self.lock:
+            known = self._access_tokens.pop(token, None) is not None
+            for client, current in list(self._current.items()):
+                if current == token:
+                    del self._current[client]
+            self.revoked_count += known
+        return {}
 
     def check_bearer(self, header: str | None) -> None:
         if not header:
