@@ -62,3 +62,14 @@ def api_calls(mock: responses.RequestsMock) -> list[Any]:
 def sent_json(call: Any) -> Any:
     body = call.request.body
     return json.loads(body) if body is not None else None
+
+
+@pytest.fixture(params=["sdk", "pages"])
+def reading(request: pytest.FixtureRequest) -> str:
+    """Which reading of the service a simulator plays: the published SDK's or Verizon's pages'.
+
+    ``Simulator(SimulatorOptions.for_reading(reading), ...)``; a test that takes this fixture
+    runs once per reading, with the same assertions.
+    """
+    value: str = request.param
+    return value

@@ -25,10 +25,16 @@ from verizon_sdk.exceptions import ConfigurationError
 
 
 class Environment(str, Enum):
-    """Which ThingSpace deployment to call."""
+    """Which ThingSpace deployment to call (``API_ROOTS`` has their roots).
+
+    ``client.environment`` reports ``CUSTOM`` when ``base_url`` replaces the root, whatever
+    ``environment`` was given; ``client.api_root`` is the root really used.
+    """
 
     PRODUCTION = "production"
+    STAGING = "staging"
     MOCK_SERVER = "mock_server"
+    CUSTOM = "custom"
 
 
 class Server(str, Enum):
@@ -40,9 +46,11 @@ class Server(str, Enum):
     SOFTWARE_MANAGEMENT_V3 = "software_management_v3"
 
 
+#: The published SDK 2.0.0's roots (its 1.7.0 had ``https://mock.thingspace.verizon.com/api``).
 API_ROOTS: dict[Environment, str] = {
     Environment.PRODUCTION: "https://thingspace.verizon.com/api",
-    Environment.MOCK_SERVER: "https://mock.thingspace.verizon.com/api",
+    Environment.STAGING: "https://staging.thingspace.verizon.com/api",
+    Environment.MOCK_SERVER: "https://mock-staging.thingspace.verizon.com/api",
 }
 
 #: The OAuth token endpoint under its server. Fetching a token changes nothing on the service,
@@ -257,6 +265,10 @@ class Configuration:
             object.__setattr__(self, "environment", env)
         if self.base_url is not None:
             object.__setattr__(self, "base_url", _check_base_url(self.base_url))
+        elif env is Environment.CUSTOM:
+            raise ConfigurationError(
+                "Environment.CUSTOM means that base_url replaces the API root: give base_url"
+            )
 
     def _normalise_timeout(self) -> None:
         timeout: Any = self.timeout
@@ -275,6 +287,11 @@ class Configuration:
     @property
     def api_root(self) -> str:
         return self.base_url or API_ROOTS[self.environment]
+
+    @property
+    def effective_environment(self) -> Environment:
+        """``environment``, or ``Environment.CUSTOM`` when ``base_url`` replaces its root."""
+        return Environment.CUSTOM if self.base_url is not None else self.environment
 
     def server_url(self, server: Server) -> str:
         return self.api_root + SERVER_SUFFIXES[server]
