@@ -163,6 +163,10 @@ class Configuration:
     pool_maxsize: int = 10
     token_refresh_skew: float = 60.0
     user_agent: str | None = None
+    #: What the SDK refuses before sending: "printable", "thingspace" or "none" (doc/errors.md).
+    device_id_rule: str = "printable"
+    #: Most device ids one call may carry; an SDK setting (Verizon publishes none); None: no cap.
+    max_devices_per_request: int | None = 10_000
 
     def __new__(cls, *args: Any, **options: Any) -> Configuration:
         # Before the dataclass __init__, which would raise a bare TypeError.
@@ -206,6 +210,15 @@ class Configuration:
             )
         if isinstance(verify, str) and not os.path.exists(verify):
             raise ConfigurationError(f"verify: no CA bundle at {verify!r}")
+        if self.device_id_rule not in ("printable", "thingspace", "none"):
+            raise ConfigurationError(
+                "device_id_rule must be 'printable', 'thingspace' or 'none', "
+                f"got {self.device_id_rule!r}"
+            )
+        if self.max_devices_per_request is not None:
+            _non_negative("max_devices_per_request", self.max_devices_per_request, integer=True)
+            if self.max_devices_per_request < 1:
+                raise ConfigurationError("max_devices_per_request must be at least 1 (or None)")
         if self.user_agent is not None and (
             not isinstance(self.user_agent, str) or not HEADER_TEXT.fullmatch(self.user_agent)
         ):

@@ -280,7 +280,14 @@ class Pipeline:
         }
         body = arguments.get("body")
         if endpoint.body_model is not None:
-            check_body("body", body, endpoint.body_model)
+            config = self.config
+            check_body(
+                "body",
+                body,
+                endpoint.body_model,
+                rule=config.device_id_rule,
+                max_devices=config.max_devices_per_request,
+            )
         renewed: set[str] = set()
         while True:
             try:
