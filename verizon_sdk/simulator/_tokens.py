@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import secrets
 import threading
 from collections.abc import Mapping
@@ -79,7 +80,7 @@ class TokenState:
                 self._current[client] = token
                 self.token_count += 1
         if self.options.token_expires_in == "remaining":
-            lifetime = max(1, int(expiry - now)) if expiry - now < lifetime else lifetime
+            lifetime = min(lifetime, math.ceil(expiry - now))
         payload: dict[str, Any] = {
             "access_token": token,
             "token_type": "bearer",
