@@ -181,3 +181,9 @@ ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     V3_ASSIGN_LICENSES_TO_DEVICES,
     V3_REMOVE_LICENSES_FROM_DEVICES,
 )
+
+#: The published SDK's (sdksio-verizon-apis-sdk 2.0.0) method names that differ from the seeds':
+#: alias -> seed name. The controllers define each alias as the same call (doc/migrating.md).
+PUBLISHED_SDK_ALIASES: dict[str, str] = {
+    "delete_list_of_licenses_to_remove": V2_DELETE_LICENSES_REMOVAL_CANDIDATES.name,
+}

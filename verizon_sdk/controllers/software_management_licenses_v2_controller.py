@@ -64,6 +64,11 @@ class SoftwareManagementLicensesV2Controller(BaseController):
         """Delete the list of license cancellation candidates (deprecated)."""
         return self._call(endpoints.V2_DELETE_LICENSES_REMOVAL_CANDIDATES, account=account)
 
+    def delete_list_of_licenses_to_remove(self, account: str) -> FotaV2SuccessResult:
+        """The published SDK's name of :meth:`delete_licenses_removal_candidates`: the same call
+        and the same ``DeprecationWarning`` (an alias, see ``doc/migrating.md``)."""
+        return self._call(endpoints.V2_DELETE_LICENSES_REMOVAL_CANDIDATES, account=account)
+
     @overload
     def iter_account_licenses(
         self, account: str, *, pages: Literal[False] = False
