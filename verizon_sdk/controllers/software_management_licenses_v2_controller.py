@@ -25,7 +25,11 @@ class SoftwareManagementLicensesV2Controller(BaseController):
     def get_account_license_status(
         self, account: str, last_seen_device_id: str | None = None
     ) -> V2LicenseSummary:
-        """One page of the account's license usage, after ``last_seen_device_id``."""
+        """One page of the account's license usage, after ``last_seen_device_id``.
+
+        ``None`` (the default) asks for the first page and sends ``lastSeenDeviceId=0``:
+        Verizon's pages call the parameter required, "use 0 for the first request".
+        """
         return self._call(
             endpoints.V2_GET_ACCOUNT_LICENSE_STATUS,
             account=account,
