@@ -8,11 +8,13 @@ transport (an async one, say) can reuse the same descriptions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from apimatic_core_interfaces.types.http_method_enum import HttpMethodEnum
 
+from verizon_sdk._checks import check_query
 from verizon_sdk._configuration import Server
 from verizon_sdk.exceptions import APIStatusError, FotaV2ResultException, FotaV3ResultException
 from verizon_sdk.models import (
@@ -51,6 +53,16 @@ class Endpoint(Generic[ModelT]):
     body_model: type[Model] | None = None
     #: Set on deprecated endpoints: what to use instead.
     deprecated: str | None = None
+
+    def query_values(self, arguments: Mapping[str, Any]) -> dict[str, str]:
+        """The query string: each parameter checked, None left out unless a default stands
+        for it (``query_defaults``)."""
+        defaults = dict(self.query_defaults)
+        return {
+            wire: value
+            for name, wire in self.query_params
+            if (value := check_query(name, arguments.get(name)) or defaults.get(name)) is not None
+        }
 
 
 # What differs between the two APIs: server, the name of the account parameter, 400 class.

@@ -32,7 +32,7 @@ from verizon_sdk._auth import (
     StaticM2MToken,
     rejected_credentials,
 )
-from verizon_sdk._checks import check_account, check_body, check_query
+from verizon_sdk._checks import check_account, check_body
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
@@ -252,6 +252,7 @@ class Pipeline:
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
             .global_header("Accept", _JSON)
+            .global_header("Content-Type", _JSON)  # on every request, GET too: Verizon's pages
             .user_agent(self._user_agent)
             .auth_managers({OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)})
             .base_uri_executor(config.server_url)
@@ -272,22 +273,11 @@ class Pipeline:
         """
         for name in endpoint.path_params:
             check_account(name, arguments.get(name))
-        defaults = dict(endpoint.query_defaults)
-        query = {
-            wire: value
-            for name, wire in endpoint.query_params
-            if (value := check_query(name, arguments.get(name)) or defaults.get(name)) is not None
-        }
+        query = endpoint.query_values(arguments)
         body = arguments.get("body")
         if endpoint.body_model is not None:
-            config = self.config
-            check_body(
-                "body",
-                body,
-                endpoint.body_model,
-                rule=config.device_id_rule,
-                max_devices=config.max_devices_per_request,
-            )
+            rule, cap = self.config.device_id_rule, self.config.max_devices_per_request
+            check_body("body", body, endpoint.body_model, rule=rule, max_devices=cap)
         renewed: set[str] = set()
         while True:
             try:
@@ -345,8 +335,6 @@ class Pipeline:
             )
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
-        # Verizon's pages require Content-Type on every licenses request, GET included.
-        builder.header_param(core.Parameter().key("Content-Type").value(_JSON))
         if body is not None:
             builder.body_param(core.Parameter().value(body)).body_serializer(_serialize_body)
         handler = (
