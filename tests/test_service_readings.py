@@ -6,6 +6,8 @@ Each test names the numbered item it proves. ``doc/service.md`` records every ch
 from __future__ import annotations
 
 import base64
+import io
+import re
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +16,7 @@ import pytest
 import requests
 
 from verizon_sdk import VerizonClient
+from verizon_sdk._demo import run_demo
 from verizon_sdk.exceptions import ConfigurationError, ValidationError
 from verizon_sdk.models import (
     V2LicenseIMEI,
@@ -322,3 +325,19 @@ def test_cli_reading_flag_sets_every_pages_option() -> None:
 def test_reading_options_are_validated(call: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# -- issue 12.3: the demo says the device-id rule and shows outcomes readably -------------------
+
+
+def test_demo_shows_status_and_reason_and_the_rule() -> None:
+    out = io.StringIO()
+    assert run_demo(out) == 0
+    text = out.getvalue()
+    assert "Success  Success" not in text
+    assert re.search(r"990003425730000 +Success +license assigned", text)
+    assert re.search(r"990003425730000 +Success +license removed", text)
+    assert re.search(r"12345 +Failure +Device does not exist\.", text)
+    assert "device id        status   reason" in text
+    assert 'With device_id_rule="thingspace" nothing is sent' in text
+    assert "'12345' is not an IMEI (15 digits), MEID (14 hex digits) or ESN" in text
