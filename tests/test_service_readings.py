@@ -17,13 +17,13 @@ import requests
 
 from verizon_sdk import VerizonClient
 from verizon_sdk._demo import run_demo
-from verizon_sdk.exceptions import ConfigurationError, ValidationError
+from verizon_sdk.exceptions import AuthenticationError, ConfigurationError, ValidationError
 from verizon_sdk.models import (
     V2LicenseIMEI,
     V2ListOfLicensesToRemoveRequest,
     V3LicenseIMEI,
 )
-from verizon_sdk.simulator import Simulator, SimulatorOptions
+from verizon_sdk.simulator import Fault, Simulator, SimulatorOptions
 from verizon_sdk.simulator._cli import build_parser, simulator_from_args
 
 ACCOUNT = "0000123456-00001"
@@ -341,3 +341,46 @@ def test_demo_shows_status_and_reason_and_the_rule() -> None:
     assert "device id        status   reason" in text
     assert 'With device_id_rule="thingspace" nothing is sent' in text
     assert "'12345' is not an IMEI (15 digits), MEID (14 hex digits) or ESN" in text
+
+
+def test_item4_revoked_token_that_keeps_coming_back_is_a_clear_error(pages: Simulator) -> None:
+    with pages.client(max_retries=0) as sdk:
+        v3 = sdk.software_management_licenses_v3
+        v3.get_account_licenses_status(ACCOUNT)
+        last = pages.last_request("/licenses/" + ACCOUNT)
+        assert last is not None
+        token = last.headers["authorization"].split()[1]
+        revoked = requests.post(
+            pages.url + "/ts/v1/oauth2/revoke",
+            data={"token": token},
+            headers={"Authorization": BASIC},
+            timeout=5,
+        )
+        assert revoked.status_code == 200
+        again = {"access_token": token, "token_type": "bearer", "expires_in": 3600}
+        pages.inject(Fault(path="/oauth2/token", status=200, body=again, times=None))
+        pages.reset_counters()
+        with pytest.raises(AuthenticationError) as info:
+            v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.response_code == 401
+    assert pages.request_count("/oauth2/token") <= 1  # no wasted fetches
+    assert pages.request_count("/licenses/" + ACCOUNT) <= 2  # no 401 storm
+
+
+@pytest.mark.parametrize("expires_in", ["remaining", "full"])
+def test_item4_sdk_refreshes_well_against_a_same_token_service(expires_in: str) -> None:
+    options = SimulatorOptions.for_reading("pages", token_expires_in=expires_in)
+    with Simulator(options) as sim, sim.client(max_retries=0) as sdk:
+        v3 = sdk.software_management_licenses_v3
+        for _ in range(3):  # inside the hour: one token, no refetch
+            v3.get_account_licenses_status(ACCOUNT)
+        assert sim.request_count("/oauth2/token") == 1
+        sim.advance_time(3590)  # within the refresh skew: the service hands back the same token
+        v3.get_account_licenses_status(ACCOUNT)
+        sim.advance_time(20)  # the hour is over: the service expires it
+        v3.get_account_licenses_status(ACCOUNT)
+        v3.get_account_licenses_status(ACCOUNT)
+    statuses = [r.status for r in sim.requests("/licenses/" + ACCOUNT)]
+    assert statuses[-1] == 200 and statuses.count(401) <= 1  # no 401 storm
+    assert sim.token_count == 2  # the first hour's token, then the next one
+    assert sim.request_count("/oauth2/token") <= 4  # no fetch storm either
