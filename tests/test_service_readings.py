@@ -375,9 +375,11 @@ def test_item4_sdk_refreshes_well_against_a_same_token_service(expires_in: str) 
         for _ in range(3):  # inside the hour: one token, no refetch
             v3.get_account_licenses_status(ACCOUNT)
         assert sim.request_count("/oauth2/token") == 1
-        sim.advance_time(3590)  # within the refresh skew: the service hands back the same token
+        # Only the simulator's clock moves: the SDK still holds the token when the service's
+        # hour ends, so this is the service expiring a token early, as a clock skew would.
+        sim.advance_time(3590)
         v3.get_account_licenses_status(ACCOUNT)
-        sim.advance_time(20)  # the hour is over: the service expires it
+        sim.advance_time(20)  # the hour is over: the service expires it, the SDK gets a 401
         v3.get_account_licenses_status(ACCOUNT)
         v3.get_account_licenses_status(ACCOUNT)
     statuses = [r.status for r in sim.requests("/licenses/" + ACCOUNT)]
