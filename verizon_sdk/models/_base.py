@@ -58,6 +58,8 @@ class ModelMeta(type):
     _data_slots: tuple[str, ...]
     _wire_names: frozenset[str]
     _init_names: frozenset[str]
+    #: Fields with a second wire spelling (`to_dictionary` writes back the one received).
+    _respelled: tuple[Field, ...]
     #: Builds an instance from a wire dict (shape already checked); generated per model.
     _from_wire: Callable[[dict[str, Any]], Any]
 
@@ -85,6 +87,7 @@ class ModelMeta(type):
         cls._data_slots = tuple(data_slots)
         cls._wire_names = frozenset(wires)
         cls._init_names = frozenset(["additional_properties", *(f.name for f in fields)])
+        cls._respelled = tuple(f for f in fields if len(f.wires) > 1)
         cls._from_wire = staticmethod(compile_on_first_use(cls))
         return cls
 
@@ -131,11 +134,16 @@ class Model(WireObject, metaclass=ModelMeta):
 
     def to_dictionary(self) -> dict[str, Any]:
         """The wire form: None fields left out, unknown fields merged back in."""
+        cls = type(self)
         out: dict[str, Any] = {}
-        for field in type(self)._fields:
+        for field in cls._fields:
             value = field.dump(self)
             if value is not None:
-                out[field.wire_for(self)] = value
+                out[field.wire] = value
+        for field in cls._respelled:  # rare (two V3 totals): rename in place, order kept
+            wire = field.wire_for(self)
+            if wire != field.wire and field.wire in out:
+                out = {(wire if key == field.wire else key): v for key, v in out.items()}
         if self._extra:
             for key, value in self._extra.items():
                 out.setdefault(key, value)
