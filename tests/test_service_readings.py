@@ -386,3 +386,32 @@ def test_item4_sdk_refreshes_well_against_a_same_token_service(expires_in: str) 
     assert statuses[-1] == 200 and statuses.count(401) <= 1  # no 401 storm
     assert sim.token_count == 2  # the first hour's token, then the next one
     assert sim.request_count("/oauth2/token") <= 4  # no fetch storm either
+
+
+def test_item4_revoke_leaves_other_clients_tokens_alone() -> None:
+    options = SimulatorOptions.for_reading("pages", client_credentials={"a": "1", "b": "2"})
+    with Simulator(options) as sim:
+        basic = {
+            c: "Basic " + base64.b64encode(f"{c}:{p}".encode()).decode() for c, p in ("a1", "b2")
+        }
+
+        def token(client: str) -> str:
+            answer = requests.post(
+                sim.url + "/ts/v1/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": basic[client]},
+                timeout=5,
+            )
+            value: str = answer.json()["access_token"]
+            return value
+
+        a, b = token("a"), token("b")
+        assert a != b  # one token per client
+        requests.post(
+            sim.url + "/ts/v1/oauth2/revoke",
+            data={"token": a},
+            headers={"Authorization": basic["a"]},
+            timeout=5,
+        )
+        assert token("b") == b  # b's token lives on
+        assert token("a") != a

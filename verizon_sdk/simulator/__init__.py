@@ -112,7 +112,8 @@ The API it serves (root ``/api``)
   ``Authorization: Bearer <unexpired access token>`` and ``VZ-M2M-Token: <unexpired session
   token or static token>``; otherwise 401 ``{"errorCode", "errorMessage"}`` with errorCode
   ``AccessToken.Missing|Invalid|Expired`` or ``SessionToken.Missing|Invalid|Expired`` (Bearer
-  first). A JSON body is read whatever ``Content-Type`` says. Unknown path: 404; wrong method:
+  first). A JSON body is read whatever ``Content-Type`` says (``require_content_type``: it must
+  say ``application/json``, else 400). Unknown path: 404; wrong method:
   405 with ``Allow``. An unreadable request body (bad ``Content-Length`` or chunking) is 400,
   one over 64 MiB is 413, and the connection is then closed.
 
