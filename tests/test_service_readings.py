@@ -392,7 +392,8 @@ def test_item4_revoke_leaves_other_clients_tokens_alone() -> None:
     options = SimulatorOptions.for_reading("pages", client_credentials={"a": "1", "b": "2"})
     with Simulator(options) as sim:
         basic = {
-            c: "Basic " + base64.b64encode(f"{c}:{p}".encode()).decode() for c, p in ("a1", "b2")
+            c: "Basic " + base64.b64encode(f"{c}:{p}".encode()).decode()
+            for c, p in (("a", "1"), ("b", "2"))
         }
 
         def token(client: str) -> str:
