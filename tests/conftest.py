@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,3 +74,11 @@ def reading(request: pytest.FixtureRequest) -> str:
     """
     value: str = request.param
     return value
+
+
+@pytest.fixture
+def quiet_deprecations() -> Iterator[None]:
+    """Silence the V2 methods' DeprecationWarning (tested in test_licenses_v2.py)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield

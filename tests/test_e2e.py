@@ -6,7 +6,6 @@ the published SDK's and Verizon's reference pages', with the same assertions.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -33,6 +32,7 @@ from verizon_sdk.models import (
 from verizon_sdk.simulator import Simulator, SimulatorOptions
 
 ACCOUNT = "0000123456-00001"
+pytestmark = pytest.mark.usefixtures("quiet_deprecations")
 IDS = [f"99000000000{n:04d}" for n in range(7)]
 
 
@@ -49,13 +49,6 @@ def sim(reading: str) -> Iterator[Simulator]:
 def client(sim: Simulator) -> Iterator[VerizonClient]:
     with sim.client(max_retries=0) as sdk:
         yield sdk
-
-
-@pytest.fixture(autouse=True)
-def _quiet_deprecations() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # tested in test_licenses_v2.py
-        yield
 
 
 def test_v3_assign_status_pages_and_remove(sim: Simulator, client: VerizonClient) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import base64
 import io
 import re
-import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from verizon_sdk.simulator import Fault, Simulator, SimulatorOptions
 from verizon_sdk.simulator._cli import build_parser, simulator_from_args
 
 ACCOUNT = "0000123456-00001"
+pytestmark = pytest.mark.usefixtures("quiet_deprecations")
 IDS = [f"99000000000{n:04d}" for n in range(7)]
 BASIC = "Basic " + base64.b64encode(b"sim-client:sim-secret").decode()
 
@@ -41,13 +41,6 @@ def pages() -> Iterator[Simulator]:
 def client(pages: Simulator) -> Iterator[VerizonClient]:
     with pages.client(max_retries=0) as sdk:
         yield sdk
-
-
-@pytest.fixture(autouse=True)
-def _quiet_deprecations() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # tested in test_licenses_v2.py
-        yield
 
 
 def _token(sim: Simulator, **form: str) -> requests.Response:
