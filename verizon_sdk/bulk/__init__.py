@@ -154,6 +154,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MAX_WORKERS",
+    "Action",
     "BulkOptions",
     "BulkResult",
     "ChunkEvent",
