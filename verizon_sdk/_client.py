@@ -113,7 +113,13 @@ class VerizonClient:
 
     @property
     def environment(self) -> Environment:
-        return self.config.environment
+        """The deployment called: ``Environment.CUSTOM`` when ``base_url`` replaced its root."""
+        return self.config.effective_environment
+
+    @property
+    def api_root(self) -> str:
+        """The API root every request goes under, e.g. ``https://thingspace.verizon.com/api``."""
+        return self.config.api_root
 
     def clone_with(self, **changes: Any) -> VerizonClient:
         """A new client with ``changes`` applied to a copy of this configuration.
@@ -139,4 +145,4 @@ class VerizonClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"VerizonClient(api_root={self.config.api_root!r})"
+        return f"VerizonClient(environment={self.environment.name}, api_root={self.api_root!r})"

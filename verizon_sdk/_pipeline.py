@@ -29,7 +29,7 @@ from verizon_sdk._auth import (
     Credentials,
     OAuthToken,
 )
-from verizon_sdk._checks import check_account, check_body, check_query
+from verizon_sdk._checks import check_account, check_body
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._credentials import ThingspaceOauthCredentials
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
@@ -269,6 +269,7 @@ class Pipeline:
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
             .global_header("Accept", _JSON)
+            .global_header("Content-Type", _JSON)  # on every request, GET too: Verizon's pages
             .user_agent(self._user_agent)
             .base_uri_executor(config.server_url)
         )
@@ -288,14 +289,11 @@ class Pipeline:
         """
         for name in endpoint.path_params:
             check_account(name, arguments.get(name))
-        query = {
-            wire: value
-            for name, wire in endpoint.query_params
-            if (value := check_query(name, arguments.get(name))) is not None
-        }
+        query = endpoint.query_values(arguments)
         body = arguments.get("body")
         if endpoint.body_model is not None:
-            check_body("body", body, endpoint.body_model)
+            rule, cap = self.config.device_id_rule, self.config.max_devices_per_request
+            check_body("body", body, endpoint.body_model, rule=rule, max_devices=cap)
         send = partial(self._send, endpoint, arguments, query, body)
         return self._driver.run(self.auth.auth_flow(endpoint.name), send)
 
@@ -323,7 +321,6 @@ class Pipeline:
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
         if body is not None:
-            builder.header_param(core.Parameter().key("Content-Type").value(_JSON))
             builder.body_param(core.Parameter().value(body)).body_serializer(core.serialize_body)
         handler = (
             core.ResponseHandler()

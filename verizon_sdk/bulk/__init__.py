@@ -246,7 +246,7 @@ def run_bulk(
         )
     result = BulkResult(action, acc)
     started = time.monotonic()
-    valid = read_device_ids(device_ids, result, strict=strict)
+    valid = read_device_ids(device_ids, result, strict=strict, rule=pipeline.config.device_id_rule)
     endpoint = (
         endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
         if action == "assign"
