@@ -72,7 +72,7 @@ class _RawResponse:
 
     def __init__(self, response: AuthResponse, redactor: Redactor) -> None:
         self.status_code = response.status_code
-        self.headers = dict(response.headers)
+        self.headers = response.headers  # as the driver got them: any-case look-ups
         self.text = redactor(response.text)
         self.request = None
 
