@@ -1,21 +1,22 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any, Literal, overload
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from typing_extensions import Unpack
-
-from verizon_sdk import _endpoints as endpoints
-from verizon_sdk import _pagination as pagination
-from verizon_sdk import bulk
 from verizon_sdk._checks import check_account
-from verizon_sdk.controllers._base import BaseController
-from verizon_sdk.models import (
-    V3LicenseAssignedRemovedResult,
-    V3LicenseDevice,
-    V3LicenseIMEI,
-    V3LicenseSummary,
-)
+from verizon_sdk.controllers._base import BaseController, endpoints
+
+if TYPE_CHECKING:  # models, iterators and bulk methods: their modules load on first use
+    from typing_extensions import Unpack
+
+    from verizon_sdk import bulk
+    from verizon_sdk.models import (
+        V3LicenseAssignedRemovedResult,
+        V3LicenseDevice,
+        V3LicenseIMEI,
+        V3LicenseSummary,
+    )
 
 
 class SoftwareManagementLicensesV3Controller(BaseController):
@@ -24,7 +25,11 @@ class SoftwareManagementLicensesV3Controller(BaseController):
     def get_account_licenses_status(
         self, acc: str, last_seen_device_id: str | None = None
     ) -> V3LicenseSummary:
-        """One page of the account's license usage, after ``last_seen_device_id``."""
+        """One page of the account's license usage, after ``last_seen_device_id``.
+
+        ``None`` (the default) asks for the first page and sends ``lastSeenDeviceId=0``:
+        Verizon's pages call the parameter required, "use 0 for the first request".
+        """
         return self._call(
             endpoints.V3_GET_ACCOUNT_LICENSES_STATUS,
             acc=acc,
@@ -58,6 +63,8 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         misbehaving server.
         """
         check_account("acc", acc)
+        from verizon_sdk import _pagination as pagination
+
         fetch = pagination.page_fetcher(
             self._pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
         )
@@ -71,9 +78,12 @@ class SoftwareManagementLicensesV3Controller(BaseController):
 
         Options (all keyword-only): ``chunk_size`` (1000), ``max_workers`` (4),
         ``reconcile`` (True), ``stop_on_error`` (False), ``strict`` (False),
-        ``progress`` (False), ``on_chunk`` (None). See :mod:`verizon_sdk.bulk` for
+        ``progress`` (False), ``on_chunk`` (None), ``journal`` (None: a path keeps a
+        crash-safe SQLite journal; see :meth:`resume_bulk`). See :mod:`verizon_sdk.bulk` for
         the four outcomes and reconciliation.
         """
+        from verizon_sdk import bulk
+
         options = bulk.check_options("assign_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "assign", acc, device_ids, **options)
 
@@ -81,5 +91,27 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
         """Remove licenses from any number of devices; options as ``assign_licenses_bulk``."""
+        from verizon_sdk import bulk
+
         options = bulk.check_options("remove_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "remove", acc, device_ids, **options)
+
+    def resume_bulk(
+        self,
+        journal: str | os.PathLike[str],
+        *,
+        max_workers: int = 4,
+        reconcile: bool = True,
+        on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
+    ) -> bulk.BulkResult:
+        """Finish the bulk run recorded in ``journal`` (a finished run: its stored result).
+
+        Settled chunks are kept; planned chunks are sent; a chunk left ``sending`` by a crash
+        is settled by reading the license list and only its devices provably not acted on
+        are sent again. A file that is not a journal gets a ``ValidationError``, nothing sent.
+        """
+        from verizon_sdk import bulk
+
+        return bulk.resume_run(
+            self._pipeline, journal, max_workers=max_workers, reconcile=reconcile, on_chunk=on_chunk
+        )
