@@ -134,8 +134,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
+from verizon_sdk.bulk import _journal, _runner
 from verizon_sdk.bulk._engine import _Run, read_device_ids
-from verizon_sdk.bulk._journal import FORMAT_VERSION, Journal
+from verizon_sdk.bulk._journal import FORMAT_VERSION
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     DEFAULT_CHUNK_SIZE,
@@ -144,7 +145,7 @@ from verizon_sdk.bulk._rules import (
     in_asked_for_state,
     stops_the_run,
 )
-from verizon_sdk.bulk._runner import drive, existing_run, resume_run, wire
+from verizon_sdk.bulk._runner import resume_run
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 
 if TYPE_CHECKING:
@@ -241,7 +242,7 @@ def run_bulk(
     if journal is not None:
         if not isinstance(journal, (str, os.PathLike)):
             raise InvalidTypeError("journal", f"expected a path, got {type(journal).__name__}")
-        stored = existing_run(journal, action, acc)
+        stored = _runner.existing_run(journal, action, acc)
         if stored is not None:
             return stored  # a finished run: nothing is read or sent
     progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
@@ -256,10 +257,13 @@ def run_bulk(
     result = BulkResult(action, acc)
     started = time.monotonic()
     valid = read_device_ids(device_ids, result, strict=strict, rule=pipeline.config.device_id_rule)
-    send, fetch = wire(pipeline, action, acc)
+    send, fetch = _runner.wire(pipeline, action, acc)
     bar = None
     if progress_bar is not None:
         bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
+    recorder = (
+        None if journal is None else _journal.Journal.create(journal, result, valid, chunk_size)
+    )
     run = _Run(
         result,
         action,
@@ -271,6 +275,6 @@ def run_bulk(
         stop_on_error=stop_on_error,
         on_chunk=on_chunk,
         bar=bar,
-        journal=None if journal is None else Journal.create(journal, result, valid, chunk_size),
+        journal=recorder,
     )
-    return drive(run, reconcile=reconcile, started=started, bar=bar)
+    return _runner.drive(run, reconcile=reconcile, started=started, bar=bar)
