@@ -28,6 +28,7 @@ option             default  meaning
 ``progress``       False    True: a ``tqdm.auto`` progress bar (``pip install
                             'verizon-sdk[progress]'``); without tqdm, ``ValidationError``
 ``on_chunk``       None     called with a :class:`ChunkEvent` after each chunk
+``journal``        None     a path: keep a crash-safe SQLite journal (below)
 =================  =======  =============================================================
 
 How a run goes
@@ -122,6 +123,17 @@ reconciliation runs, and the exception is re-raised with the partial :class:`Bul
 attached as ``exc.bulk_result``. It is not returned: code after the call must not mistake an
 interrupted run for a finished one. A Ctrl-C while the input is still being read has nothing
 to report and is re-raised as is.
+
+Journal and resume
+==================
+
+With ``journal=PATH`` the run is recorded in SQLite (:mod:`verizon_sdk.bulk._journal`): the
+plan, each chunk's ``sending`` state committed before its POST leaves, and each outcome. After
+a crash (kill -9 included), ``resume_bulk(PATH)`` on the V3 controller finishes the run: a
+chunk left ``sending`` is settled by reading the license list, never re-sent blindly. The same
+call with the same path returns a finished run's stored result and sends nothing, and refuses
+an unfinished run (resume it) or a journal of another action, account or format version. See
+``doc/fleet.md``, "Surviving a crash".
 """
 
 from __future__ import annotations
