@@ -71,8 +71,11 @@ def _serialize_body(body: Any) -> str:
     return json.dumps(body.to_dictionary(), separators=(",", ":"))
 
 
-def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
+def parse_body(model: Any, scrub: Callable[[str], str], response: ApiResponse) -> ApiResponse:
     """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+
+    The text is passed through ``scrub`` (the redactor) first: a secret the service echoed,
+    however escaped, never reaches a model, a bulk report or a log line.
 
     For a POST the error says that the service accepted the request: it was probably
     applied, so it must not simply be sent again (the bulk methods reconcile instead).
@@ -89,7 +92,7 @@ def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
     content_type = response.headers.get("Content-Type", "")
     if content_type and "json" not in content_type.lower():
         raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
-    text = response.text
+    text = scrub(response.text or "")
     if not text or not text.strip():
         raise unexpected("empty body where a JSON object was expected")
     try:
@@ -369,7 +372,7 @@ class Pipeline:
             core.ResponseHandler()
             .is_api_response(True)
             .local_error("400", "Bad request", endpoint.bad_request_error)
-            .convertor(partial(parse_body, endpoint.response_model))
+            .convertor(partial(parse_body, endpoint.response_model, self.redactor))
         )
         configuration = self._global_configuration(logger.isEnabledFor(logging.DEBUG))
         call = (
