@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 import threading
 from collections.abc import Mapping
 from functools import cache, partial
@@ -32,7 +31,7 @@ from verizon_sdk._auth import (
     StaticM2MToken,
     rejected_credentials,
 )
-from verizon_sdk._checks import check_account, check_body, check_query
+from verizon_sdk._calls import JSON, check_arguments, redactor_for, serialize_body, user_agent
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
@@ -42,7 +41,6 @@ from verizon_sdk._transport import (
     build_session,
     transport_error,
 )
-from verizon_sdk._version import __version__
 from verizon_sdk.exceptions import (
     STATUS_ERRORS,
     APIException,
@@ -59,8 +57,6 @@ if TYPE_CHECKING:
     )
 
 logger = logging.getLogger("verizon_sdk")
-
-_JSON = "application/json"
 
 
 @cache
@@ -141,10 +137,6 @@ def _logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
     return logging_configuration
 
 
-def _serialize_body(body: Any) -> str:
-    return json.dumps(body.to_dictionary(), separators=(",", ":"))
-
-
 def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
     """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
 
@@ -190,14 +182,7 @@ class Pipeline:
         oauth_credentials = config.thingspace_oauth_credentials
         assert oauth_credentials is not None  # Configuration guarantees it
         session_credentials = config.m2m_session_credentials
-        self.redactor = Redactor(
-            oauth_credentials.oauth_client_secret,
-            session_credentials.password if session_credentials else None,
-            config.vz_m2m_token_credentials.vz_m2m_token
-            if config.vz_m2m_token_credentials
-            else None,
-            config.proxy_settings.password if config.proxy_settings else None,
-        )
+        self.redactor = redactor_for(config)
         self.session = build_session(config)
         self._owns_session = config.http_session is None
         timeout = config.timeout.as_requests()
@@ -223,9 +208,7 @@ class Pipeline:
             assert config.vz_m2m_token_credentials is not None
             self.m2m = StaticM2MToken(config.vz_m2m_token_credentials)
         self._http_client = SdkHttpClient(self.session, timeout)
-        self._user_agent = config.user_agent or (
-            f"verizon-sdk/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
-        )
+        self._user_agent = user_agent(config)
         # apimatic configurations (quiet, logged): built on the first request, see _core().
         self._configurations: tuple[GlobalConfiguration, GlobalConfiguration] | None = None
         self._configurations_lock = threading.Lock()
@@ -251,7 +234,7 @@ class Pipeline:
         configuration: GlobalConfiguration = (
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
-            .global_header("Accept", _JSON)
+            .global_header("Accept", JSON)
             .user_agent(self._user_agent)
             .auth_managers({OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)})
             .base_uri_executor(config.server_url)
@@ -270,16 +253,8 @@ class Pipeline:
         A 401 renews the credential it blames and replays the request; each
         credential is renewed at most once per call (see :meth:`_to_renew`).
         """
-        for name in endpoint.path_params:
-            check_account(name, arguments.get(name))
-        query = {
-            wire: value
-            for name, wire in endpoint.query_params
-            if (value := check_query(name, arguments.get(name))) is not None
-        }
+        query = check_arguments(endpoint, arguments)
         body = arguments.get("body")
-        if endpoint.body_model is not None:
-            check_body("body", body, endpoint.body_model)
         renewed: set[str] = set()
         while True:
             try:
@@ -338,8 +313,8 @@ class Pipeline:
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
         if body is not None:
-            builder.header_param(core.Parameter().key("Content-Type").value(_JSON))
-            builder.body_param(core.Parameter().value(body)).body_serializer(_serialize_body)
+            builder.header_param(core.Parameter().key("Content-Type").value(JSON))
+            builder.body_param(core.Parameter().value(body)).body_serializer(serialize_body)
         handler = (
             core.ResponseHandler()
             .is_api_response(True)

@@ -29,7 +29,16 @@ from verizon_sdk._proxies import proxies_for
 from verizon_sdk._retry import SAFE_METHODS, RetryPolicy
 from verizon_sdk.exceptions import APIConnectionError, APITimeoutError
 
-__all__ = ["SAFE_METHODS", "SdkHttpClient", "SdkRetry", "build_retry", "build_session"]
+__all__ = [
+    "SAFE_METHODS",
+    "SdkHttpClient",
+    "SdkRetry",
+    "build_retry",
+    "build_session",
+    "connection_error",
+    "transport_error",
+    "transport_settings",
+]
 
 
 def _sleep(seconds: float) -> None:
@@ -156,16 +165,28 @@ def build_session(config: Configuration) -> requests.Session:
         ),
     )
     session.trust_env = False
+    proxies, verify = transport_settings(config)
+    session.proxies.update(proxies)
+    session.verify = verify
+    return session
+
+
+def transport_settings(config: Configuration) -> tuple[dict[str, str], bool | str]:
+    """Proxies and TLS verification for a client the SDK creates, read once (both drivers).
+
+    ``proxy_settings`` wins; else the proxy environment variables for the API root. A CA
+    bundle from ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` applies when ``verify`` is True.
+    """
     if config.proxy_settings is not None:
-        session.proxies.update(proxies_for(config.proxy_settings))
+        proxies = dict(proxies_for(config.proxy_settings))
     else:
-        session.proxies.update(requests.utils.get_environ_proxies(config.api_root))
-    session.verify = config.verify
+        proxies = dict(requests.utils.get_environ_proxies(config.api_root))
+    verify: bool | str = config.verify
     if config.verify is True:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if bundle:
-            session.verify = bundle
-    return session
+            verify = bundle
+    return proxies, verify
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -207,6 +228,21 @@ def transport_error(
         and not isinstance(c, NewConnectionError)
         for c in causes
     )
+    return connection_error(
+        what, exc, not_sent=not_sent, timed_out=timed_out, idempotent=idempotent, advice=advice
+    )
+
+
+def connection_error(
+    what: str,
+    exc: BaseException,
+    *,
+    not_sent: bool,
+    timed_out: bool,
+    idempotent: bool,
+    advice: str = "check before sending it again",
+) -> APIConnectionError:
+    """The error for a failure a driver classified (the message ``transport_error`` gives)."""
     kind = "timed out" if timed_out else "failed"
     if not_sent:
         note = " before anything was sent (could not connect)"
