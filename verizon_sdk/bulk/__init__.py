@@ -129,8 +129,9 @@ from __future__ import annotations
 import difflib
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from verizon_sdk import _endpoints as endpoints
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
@@ -149,6 +150,7 @@ from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI
 
 if TYPE_CHECKING:
+    from verizon_sdk._configuration import Configuration
     from verizon_sdk._pipeline import Pipeline
 
 __all__ = [
@@ -223,34 +225,11 @@ def run_bulk(
     acc: str,
     device_ids: Iterable[str],
     *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-    max_workers: int = DEFAULT_MAX_WORKERS,
     reconcile: bool = True,
-    stop_on_error: bool = False,
-    strict: bool = False,
-    progress: bool = False,
-    on_chunk: Callable[[ChunkEvent], object] | None = None,
+    **options: Any,
 ) -> BulkResult:
     """Assign or remove (``action``) licenses for every id; see the module docstring."""
-    check_account("acc", acc)
-    _check_options(chunk_size, max_workers, on_chunk)
-    progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
-    if max_workers > pipeline.config.pool_maxsize:
-        logger.warning(
-            "max_workers=%d exceeds the client's pool_maxsize=%d: connections beyond the pool "
-            "are opened and discarded; use client.clone_with(pool_maxsize=%d)",
-            max_workers,
-            pipeline.config.pool_maxsize,
-            max_workers,
-        )
-    result = BulkResult(action, acc)
-    started = time.monotonic()
-    valid = read_device_ids(device_ids, result, strict=strict)
-    endpoint = (
-        endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
-        if action == "assign"
-        else endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
-    )
+    endpoint = ACTION_ENDPOINTS[action]
 
     def send(ids: list[str]) -> V3LicenseAssignedRemovedResult:
         answer: V3LicenseAssignedRemovedResult = pipeline.execute(
@@ -261,10 +240,57 @@ def run_bulk(
     fetch = page_fetcher(
         pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
     )
+    run = prepare_run(_Run, pipeline.config, action, acc, device_ids, send, fetch, **options)
+    with settling(run):
+        run.send_all()
+        if reconcile:
+            run.reconcile()
+    return run.result
+
+
+ACTION_ENDPOINTS = {
+    "assign": endpoints.V3_ASSIGN_LICENSES_TO_DEVICES,
+    "remove": endpoints.V3_REMOVE_LICENSES_FROM_DEVICES,
+}
+
+RunT = TypeVar("RunT", bound=_Run)
+
+
+def prepare_run(
+    run_class: type[RunT],
+    config: Configuration,
+    action: Action,
+    acc: str,
+    device_ids: Iterable[str],
+    send: Callable[[list[str]], Any],
+    fetch: Callable[[str | None], Any],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    max_workers: int = DEFAULT_MAX_WORKERS,
+    stop_on_error: bool = False,
+    strict: bool = False,
+    progress: bool = False,
+    on_chunk: Callable[[ChunkEvent], object] | None = None,
+) -> RunT:
+    """Check the options, read the ids and set up a run (sync or async): nothing is sent yet."""
+    check_account("acc", acc)
+    _check_options(chunk_size, max_workers, on_chunk)
+    progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
+    if max_workers > config.pool_maxsize:
+        logger.warning(
+            "max_workers=%d exceeds the client's pool_maxsize=%d: connections beyond the pool "
+            "are opened and discarded; use client.clone_with(pool_maxsize=%d)",
+            max_workers,
+            config.pool_maxsize,
+            max_workers,
+        )
+    result = BulkResult(action, acc)
+    started = time.monotonic()
+    valid = read_device_ids(device_ids, result, strict=strict)
     bar = None
     if progress_bar is not None:
         bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
-    run = _Run(
+    run = run_class(
         result,
         action,
         valid,
@@ -276,10 +302,16 @@ def run_bulk(
         on_chunk=on_chunk,
         bar=bar,
     )
+    run.started = started
+    return run
+
+
+@contextmanager
+def settling(run: _Run) -> Iterator[None]:
+    """Around sending and reconciling: the partial result on any exception, elapsed, bar closed."""
+    result = run.result
     try:
-        run.send_all()
-        if reconcile:
-            run.reconcile()
+        yield
     except BaseException as exc:
         if result.stopped is None:  # interrupted while reconciling
             result.stopped = f"interrupted by {_describe(exc)}"
@@ -287,7 +319,6 @@ def run_bulk(
         exc.bulk_result = result  # type: ignore[attr-defined]
         raise
     finally:
-        result.elapsed = time.monotonic() - started
-        if bar is not None:
-            bar.close()
-    return result
+        result.elapsed = time.monotonic() - run.started
+        if run.bar is not None:
+            run.bar.close()
