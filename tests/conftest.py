@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -62,3 +63,22 @@ def api_calls(mock: responses.RequestsMock) -> list[Any]:
 def sent_json(call: Any) -> Any:
     body = call.request.body
     return json.loads(body) if body is not None else None
+
+
+@pytest.fixture(params=["sdk", "pages"])
+def reading(request: pytest.FixtureRequest) -> str:
+    """Which reading of the service a simulator plays: the published SDK's or Verizon's pages'.
+
+    ``Simulator(SimulatorOptions.for_reading(reading), ...)``; a test that takes this fixture
+    runs once per reading, with the same assertions.
+    """
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def quiet_deprecations() -> Iterator[None]:
+    """Silence the V2 methods' DeprecationWarning (tested in test_licenses_v2.py)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        yield

@@ -455,7 +455,7 @@ CONSTRUCTOR_CASES: list[tuple[str, Callable[[], Any], str]] = [
         ),
         "not both",
     ),
-    ("environment-unknown", lambda: _client(environment="staging"), "unknown environment"),
+    ("environment-unknown", lambda: _client(environment="stage"), "unknown environment"),
     ("environment-none", lambda: _client(environment=None), "unknown environment"),
     ("base-url-ftp", lambda: _client(base_url="ftp://example.com/api"), "base_url must be an http"),
     (

@@ -597,7 +597,7 @@ def test_reconcile_reads_the_full_list_for_ids_of_other_shapes(
         "12345": "not_attempted",
         imei(1): "succeeded",
     }
-    assert gets(mocked) == [None]
+    assert gets(mocked) == ["0"]
 
 
 def test_reconcile_checks_unrecognised_statuses(
@@ -658,7 +658,7 @@ def test_reconcile_walks_past_a_page_with_no_comparable_ids(
     mocked.add_callback(responses.GET, STATUS_URL, callback=listing(licensed, page_size=2))
     result = assign(client, [imei(5)])
     assert outcomes(result) == {imei(5): "succeeded"}
-    assert gets(mocked) == [imei(4), None, imei(4) + "2"]  # a lookup, then the full list
+    assert gets(mocked) == [imei(4), "0", imei(4) + "2"]  # a lookup, then the full list
 
 
 # -- export -------------------------------------------------------------------------------------

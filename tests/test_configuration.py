@@ -19,7 +19,7 @@ from verizon_sdk import (
     VerizonClient,
     VZM2mTokenCredentials,
 )
-from verizon_sdk._configuration import Server
+from verizon_sdk._configuration import API_ROOTS, Server
 from verizon_sdk.exceptions import APIException, ConfigurationError
 
 OAUTH = ThingspaceOauthCredentials(oauth_client_id="id", oauth_client_secret="secret")
@@ -51,7 +51,7 @@ def config(**options: Any) -> Configuration:
         ({"timeout": (1, float("inf"))}, "timeout.read must be a positive finite"),
         ({"timeout": "30"}, "timeout must be seconds"),
         ({"timeout": (1, "x")}, "timeout.read must be a number"),
-        ({"environment": "staging"}, "unknown environment 'staging'"),
+        ({"environment": "sandbox"}, "unknown environment 'sandbox'"),  # staging exists now
         ({"environment": 3}, "unknown environment 3"),
         ({"base_url": "ftp://x"}, "base_url must be an http"),
         ({"base_url": "127.0.0.1:8080"}, "base_url must be an http"),
@@ -116,8 +116,11 @@ def test_credentials_repr_hides_secrets() -> None:
     ("environment", "root"),
     [
         (Environment.PRODUCTION, "https://thingspace.verizon.com/api"),
-        (Environment.MOCK_SERVER, "https://mock.thingspace.verizon.com/api"),
-        ("mock_server", "https://mock.thingspace.verizon.com/api"),
+        # the published SDK 2.0.0's roots (1.7.0's mock was https://mock.thingspace...)
+        (Environment.MOCK_SERVER, "https://mock-staging.thingspace.verizon.com/api"),
+        ("mock_server", "https://mock-staging.thingspace.verizon.com/api"),
+        (Environment.STAGING, "https://staging.thingspace.verizon.com/api"),
+        ("staging", "https://staging.thingspace.verizon.com/api"),
         ("PRODUCTION", "https://thingspace.verizon.com/api"),
     ],
 )
@@ -191,7 +194,9 @@ def test_from_environment_reads_variables() -> None:
         )
         assert cfg.vz_m2m_token_credentials == VZM2mTokenCredentials(vz_m2m_token="tok")
         assert cfg.api_root == "http://127.0.0.1:9/api"
-        assert client.environment is Environment.MOCK_SERVER
+        # base_url replaces the mock server's root: the client says so (issue 12.6)
+        assert client.environment is Environment.CUSTOM
+        assert cfg.environment is Environment.MOCK_SERVER
         assert cfg.max_retries == 1
 
 
@@ -384,7 +389,31 @@ def test_controllers_are_lazy_and_cached() -> None:
         assert "software_management_licenses_v3" not in vars(client)
         assert client.software_management_licenses_v3 is client.software_management_licenses_v3
         assert client.software_management_licenses_v2 is client.software_management_licenses_v2
-        assert repr(client) == "VerizonClient(api_root='http://api.test/api')"
+        assert repr(client) == "VerizonClient(environment=CUSTOM, api_root='http://api.test/api')"
         text = repr(client.config)
         assert CLIENT_SECRET not in text
         assert M2M_TOKEN not in text
+
+
+@pytest.mark.parametrize("environment", [Environment.PRODUCTION, Environment.STAGING])
+def test_environment_and_repr_name_the_root_really_used(environment: Environment) -> None:
+    options = {"thingspace_oauth_credentials": OAUTH, "vz_m2m_token_credentials": M2M}
+    with VerizonClient(environment=environment, **options) as client:
+        assert client.environment is environment
+        assert client.api_root == API_ROOTS[environment]
+        assert (
+            repr(client)
+            == f"VerizonClient(environment={environment.name}, api_root="
+            + repr(API_ROOTS[environment])
+            + ")"
+        )
+        with client.clone_with(base_url="http://127.0.0.1:9/api") as local:
+            assert local.environment is Environment.CUSTOM
+            assert local.api_root == "http://127.0.0.1:9/api"
+            assert "environment=CUSTOM, api_root='http://127.0.0.1:9/api'" in repr(local)
+
+
+def test_custom_environment_needs_base_url() -> None:
+    with pytest.raises(ConfigurationError, match="give base_url"):
+        config(environment=Environment.CUSTOM)
+    assert config(environment="custom", base_url="http://h/api").api_root == "http://h/api"

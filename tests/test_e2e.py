@@ -1,8 +1,11 @@
-"""The SDK against its simulator over real HTTP on 127.0.0.1: every endpoint, every outcome."""
+"""The SDK against its simulator over real HTTP on 127.0.0.1: every endpoint, every outcome.
+
+Every test runs against both readings of the service (the ``reading`` fixture of conftest):
+the published SDK's and Verizon's reference pages', with the same assertions.
+"""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -26,15 +29,19 @@ from verizon_sdk.models import (
     V3LicenseIMEI,
     V3LicenseSummary,
 )
-from verizon_sdk.simulator import Simulator
+from verizon_sdk.simulator import Simulator, SimulatorOptions
 
 ACCOUNT = "0000123456-00001"
+pytestmark = pytest.mark.usefixtures("quiet_deprecations")
 IDS = [f"99000000000{n:04d}" for n in range(7)]
 
 
 @pytest.fixture
-def sim() -> Iterator[Simulator]:
-    with Simulator(max_page_size=3, pool_size=8, unknown_devices=("990000000009999",)) as simulator:
+def sim(reading: str) -> Iterator[Simulator]:
+    options = SimulatorOptions.for_reading(reading)
+    with Simulator(
+        options, max_page_size=3, pool_size=8, unknown_devices=("990000000009999",)
+    ) as simulator:
         yield simulator
 
 
@@ -42,13 +49,6 @@ def sim() -> Iterator[Simulator]:
 def client(sim: Simulator) -> Iterator[VerizonClient]:
     with sim.client(max_retries=0) as sdk:
         yield sdk
-
-
-@pytest.fixture(autouse=True)
-def _quiet_deprecations() -> Iterator[None]:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # tested in test_licenses_v2.py
-        yield
 
 
 def test_v3_assign_status_pages_and_remove(sim: Simulator, client: VerizonClient) -> None:
@@ -145,11 +145,13 @@ def test_documented_400s_surface_as_fota_exceptions(
     assert info.value.error_message == message
 
 
-def test_invalid_device_id_format_400_when_the_service_is_strict() -> None:
+def test_invalid_device_id_format_400_when_the_service_is_strict(reading: str) -> None:
     # ("Device list is empty" cannot be reached through the SDK, which refuses an empty list
     # before sending; tests/test_simulator.py shows the service's answer to one.)
     with (
-        Simulator(invalid_device_format_error=True) as strict,
+        Simulator(
+            SimulatorOptions.for_reading(reading), invalid_device_format_error=True
+        ) as strict,
         strict.client() as sdk,
         pytest.raises(FotaV3ResultException) as info,
     ):

@@ -171,3 +171,21 @@ def test_v2_bad_request_raises_fota_v2_result_exception_with_html_body(
     assert error.headers["Content-Type"] == "text/html"
     assert "\n" not in str(error)
     assert "<html><body>Bad Request</body></html>" in str(error)
+
+
+def test_published_sdk_name_is_an_alias_with_the_same_warning(
+    client: VerizonClient, mocked: responses.RequestsMock
+) -> None:
+    mocked.delete(f"{V2}/licenses/{ACCOUNT}/cancel", json={"success": True})
+    v2 = client.software_management_licenses_v2
+    with pytest.warns(DeprecationWarning, match="delete_licenses_removal_candidates") as seed:
+        seeded = v2.delete_licenses_removal_candidates(ACCOUNT)
+    with pytest.warns(DeprecationWarning, match="delete_licenses_removal_candidates") as alias:
+        aliased = v2.delete_list_of_licenses_to_remove(ACCOUNT)
+    assert [str(w.message) for w in alias] == [str(w.message) for w in seed]
+    assert alias[0].filename == __file__  # points at the caller, as the seed name's does
+    assert seeded == aliased
+    with pytest.warns(DeprecationWarning, match="delete_licenses_removal_candidates"):
+        raw = v2.with_raw_response.delete_list_of_licenses_to_remove(ACCOUNT)
+    assert raw.status_code == 200
+    assert [c.request.method for c in api_calls(mocked)] == ["DELETE"] * 3

@@ -44,9 +44,9 @@ def expect_headers(with_body: bool) -> dict[str, str]:
         "Authorization": f"Bearer {ACCESS_TOKEN}",
         "VZ-M2M-Token": M2M_TOKEN,
         "Accept": "application/json",
+        "Content-Type": "application/json",  # on every licenses request (Verizon's pages)
     }
-    if with_body:
-        headers["Content-Type"] = "application/json"
+    del with_body  # a request with a body sends the same headers
     return headers
 
 
@@ -70,16 +70,20 @@ def test_get_account_licenses_status_sends_query_and_parses(
     (call,) = api_calls(mocked)
     assert call.request.method == "GET"
     assert call.request.body is None
-    assert "Content-Type" not in call.request.headers
+    # Verizon's pages require Content-Type on every licenses request, GET included
+    assert call.request.headers["Content-Type"] == "application/json"
 
 
-def test_get_account_licenses_status_omits_none_query(
+def test_get_account_licenses_status_none_asks_for_the_first_page(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
+    # Verizon's pages: lastSeenDeviceId is required, "use 0 for the first request"; None
+    # (the seed's default) therefore sends 0, which a service that treats it as optional
+    # reads the same way.
     mocked.get(f"{V3}/licenses/{ACCOUNT}", json=SUMMARY)
     client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     (call,) = api_calls(mocked)
-    assert call.request.url == f"{V3}/licenses/{ACCOUNT}"
+    assert call.request.url == f"{V3}/licenses/{ACCOUNT}?lastSeenDeviceId=0"
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from verizon_sdk.models import (
     V3LicenseIMEI,
     V3LicenseSummary,
 )
-from verizon_sdk.models._base import TimeField, nested, nested_list, scalar, str_list
+from verizon_sdk.models._fields import TimeField, nested, nested_list, scalar, str_list
 
 UTC = timezone.utc
 ALL_MODELS: list[type[Model]] = [
@@ -647,7 +647,7 @@ def test_time_field_parsed_lazily_and_cached(monkeypatch: pytest.MonkeyPatch) ->
         calls.append(value)
         return real(value)
 
-    monkeypatch.setattr("verizon_sdk.models._base.parse_wire_datetime", counting)
+    monkeypatch.setattr("verizon_sdk.models._fields.parse_wire_datetime", counting)
     summary = V3LicenseSummary.from_dictionary(V3_SUMMARY)
     assert calls == []
     assert summary.device_list is not None
@@ -1002,3 +1002,53 @@ def test_repr_of_a_long_list_shows_the_first_items_and_a_count() -> None:
     assert repr(V3LicenseIMEI(device_list=["1", "2", "3"])) == (
         "V3LicenseIMEI(device_list=['1', '2', '3'])"
     )
+
+
+# -- issue 14.1: two spellings of a total (the published SDK's and Verizon's pages') -------------
+
+SPELLINGS = [
+    (V3LicenseSummary, "total_licenses", "totalLicenses", "totalLicense"),
+    (V3LicenseAssignedRemovedResult, "lic_count", "licCount", "licTotalCount"),
+]
+
+
+@pytest.mark.parametrize(("model", "attribute", "seed_wire", "pages_wire"), SPELLINGS)
+@pytest.mark.parametrize("which", ["seed", "pages"])
+def test_spelling_fills_the_attribute_and_round_trips(
+    model: Any, attribute: str, seed_wire: str, pages_wire: str, which: str
+) -> None:
+    wire = seed_wire if which == "seed" else pages_wire
+    data = {"accountName": "0000123456-00001", wire: 0}
+    parsed = model.from_dictionary(data)
+    assert getattr(parsed, attribute) == 0  # 0 kept, whichever spelling carried it
+    assert parsed.additional_properties == {}
+    assert parsed.to_dictionary() == data  # written back under the spelling received
+    setattr(parsed, attribute, 7)
+    assert parsed.to_dictionary() == {"accountName": "0000123456-00001", wire: 7}
+
+
+@pytest.mark.parametrize(("model", "attribute", "seed_wire", "pages_wire"), SPELLINGS)
+def test_spelling_of_a_model_built_in_code_is_the_seeds(
+    model: Any, attribute: str, seed_wire: str, pages_wire: str
+) -> None:
+    built = model(**{attribute: 1000})
+    assert built.to_dictionary() == {seed_wire: 1000}
+    assert built == model.from_dictionary({pages_wire: 1000})  # spelling is not part of equality
+
+
+@pytest.mark.parametrize(("model", "attribute", "seed_wire", "pages_wire"), SPELLINGS)
+def test_both_spellings_seed_wins_and_neither_is_lost(
+    model: Any, attribute: str, seed_wire: str, pages_wire: str
+) -> None:
+    data = {seed_wire: 5, pages_wire: 6, "other": True}
+    parsed = model.from_dictionary(data)
+    assert getattr(parsed, attribute) == 5
+    assert parsed.additional_properties == {pages_wire: 6, "other": True}
+    assert parsed.to_dictionary() == data
+    again = pickle.loads(pickle.dumps(parsed))
+    assert again.to_dictionary() == data and again == parsed
+
+
+def test_mistyped_keyword_names_either_spelling() -> None:
+    with pytest.raises(TypeError, match="'totalLicense' is 'total_licenses' in Python"):
+        V3LicenseSummary(totalLicense=1)

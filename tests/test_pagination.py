@@ -86,7 +86,7 @@ def sent_queries(mocked: responses.RequestsMock, name: str) -> list[str | None]:
 
 FIVE = [imei(n) for n in range(5)]
 FIVE_PAGES: dict[str | None, dict[str, Any]] = {
-    None: status_page(FIVE[0:2], more=True),
+    "0": status_page(FIVE[0:2], more=True),
     FIVE[1]: status_page(FIVE[2:4], more=True),
     FIVE[3]: status_page(FIVE[4:5], more=False),
 }
@@ -103,7 +103,7 @@ def test_iter_account_licenses_v3_follows_cursor_across_pages(
     assert all(isinstance(d, V3LicenseDevice) for d in devices)
     assert [d.device_id for d in devices] == FIVE
     assert devices[0].assignment_time is not None
-    assert sent_queries(mocked, "lastSeenDeviceId") == [None, FIVE[1], FIVE[3]]
+    assert sent_queries(mocked, "lastSeenDeviceId") == ["0", FIVE[1], FIVE[3]]
 
 
 def test_iter_account_licenses_v3_pages_yields_summaries(
@@ -134,7 +134,7 @@ def test_iter_account_licenses_v3_is_lazy_and_validates_eagerly(
 def test_iter_account_licenses_v3_empty_account(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
-    serve(mocked, STATUS_URL, "lastSeenDeviceId", {None: status_page([], more=False)})
+    serve(mocked, STATUS_URL, "lastSeenDeviceId", {"0": status_page([], more=False)})
     assert list(client.software_management_licenses_v3.iter_account_licenses(ACCOUNT)) == []
 
 
@@ -143,7 +143,7 @@ def test_iter_account_licenses_v3_missing_has_more_data_means_last_page(
 ) -> None:
     page = status_page(FIVE[:2], more=False)
     del page["hasMoreData"]
-    serve(mocked, STATUS_URL, "lastSeenDeviceId", {None: page})
+    serve(mocked, STATUS_URL, "lastSeenDeviceId", {"0": page})
     devices = list(client.software_management_licenses_v3.iter_account_licenses(ACCOUNT))
     assert len(devices) == 2
 
@@ -163,7 +163,7 @@ def test_iter_account_licenses_v2_follows_cursor(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
     pages = {
-        None: status_page(FIVE[:3], more=True, total_key="totalLicense"),
+        "0": status_page(FIVE[:3], more=True, total_key="totalLicense"),
         FIVE[2]: status_page(FIVE[3:], more=False, total_key="totalLicense"),
     }
     serve(mocked, V2_STATUS_URL, "lastSeenDeviceId", pages)
@@ -229,7 +229,7 @@ def test_pagination_error_on_repeated_cursor(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
     pages = {
-        None: status_page(FIVE[0:2], more=True),
+        "0": status_page(FIVE[0:2], more=True),
         FIVE[1]: status_page(FIVE[2:4], more=True, cursor=FIVE[1]),  # the same cursor again
     }
     error, yielded = expect_pagination_error(client, mocked, pages)
@@ -244,7 +244,7 @@ def test_pagination_error_on_cycle_of_cursors(
 ) -> None:
     # Unequal lengths: "9" -> "10" -> "9" is not "backwards" in every order, but it is a cycle.
     pages = {
-        None: status_page(["8", "9"], more=True),
+        "0": status_page(["8", "9"], more=True),
         "9": status_page(["10"], more=True),
         "10": status_page(["9"], more=True),
     }
@@ -257,7 +257,7 @@ def test_pagination_error_on_empty_page_with_more_data(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
     pages = {
-        None: status_page(FIVE[0:2], more=True),
+        "0": status_page(FIVE[0:2], more=True),
         FIVE[1]: status_page([], more=True, cursor=FIVE[2]),
     }
     error, _ = expect_pagination_error(client, mocked, pages)
@@ -268,7 +268,7 @@ def test_pagination_error_on_cursor_going_backwards(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
     pages = {
-        None: status_page(FIVE[2:4], more=True),
+        "0": status_page(FIVE[2:4], more=True),
         FIVE[3]: status_page([FIVE[4]], more=True, cursor=FIVE[0]),
     }
     error, yielded = expect_pagination_error(client, mocked, pages)
@@ -279,19 +279,19 @@ def test_pagination_error_on_cursor_going_backwards(
 def test_pagination_error_on_missing_cursor_with_more_data(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
-    pages = {None: status_page(FIVE[0:2], more=True, cursor=None)}
+    pages = {"0": status_page(FIVE[0:2], more=True, cursor=None)}
     error, yielded = expect_pagination_error(client, mocked, pages)
     assert yielded == []
     assert "lastSeenDeviceId is missing" in str(error)
     assert error.page_number == 1
-    assert error.cursor is None
+    assert error.cursor == "0"
 
 
 def test_pagination_error_on_first_cursor_zero_with_more_data(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
     # "0" is where the first page starts; following it would fetch the first page again.
-    pages = {None: status_page(FIVE[0:2], more=True, cursor="0")}
+    pages = {"0": status_page(FIVE[0:2], more=True, cursor="0")}
     error, _ = expect_pagination_error(client, mocked, pages)
     assert "'0' repeats a cursor" in str(error)
 
@@ -299,7 +299,7 @@ def test_pagination_error_on_first_cursor_zero_with_more_data(
 def test_pagination_error_on_non_string_cursor(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
-    pages = {None: status_page(FIVE[0:2], more=True, cursor=990000000000001)}
+    pages = {"0": status_page(FIVE[0:2], more=True, cursor=990000000000001)}
     error, _ = expect_pagination_error(client, mocked, pages)
     assert "is not a string" in str(error)
 
@@ -307,7 +307,7 @@ def test_pagination_error_on_non_string_cursor(
 def test_pagination_error_on_non_boolean_has_more_data(
     client: VerizonClient, mocked: responses.RequestsMock
 ) -> None:
-    pages = {None: status_page(FIVE[0:2], more="true")}
+    pages = {"0": status_page(FIVE[0:2], more="true")}
     error, _ = expect_pagination_error(client, mocked, pages)
     assert "hasMoreData is 'true', not a boolean" in str(error)
 
@@ -317,7 +317,7 @@ def test_pagination_error_on_repeated_devices(
 ) -> None:
     # The last page (hasMoreData false) serves devices from before the cursor again.
     pages = {
-        None: status_page(FIVE[0:3], more=True),
+        "0": status_page(FIVE[0:3], more=True),
         FIVE[2]: status_page(FIVE[1:5], more=False),
     }
     error, yielded = expect_pagination_error(client, mocked, pages)
@@ -373,7 +373,7 @@ def test_definitely_not_after(candidate: str, cursor: str, expected: bool) -> No
 
 def test_unequal_lengths_do_not_stop_a_consistent_walk() -> None:
     pages = {
-        None: status_page(["8", "9"], more=True),
+        "0": status_page(["8", "9"], more=True),
         "9": status_page(["10", "11"], more=True),  # "10" < "9" as strings: still fine
         "11": status_page(["12"], more=False),
     }
@@ -420,7 +420,7 @@ def test_iter_items_keeps_no_page_alive() -> None:
     ids = [imei(n) for n in range(10)]
 
     def make(cursor: str | None) -> WeakSummary:
-        start = 0 if cursor is None else ids.index(cursor) + 1
+        start = 0 if cursor in (None, "0") else ids.index(cursor) + 1
         chunk = ids[start : start + 3]
         return WeakSummary.from_dictionary(status_page(chunk, more=start + 3 < len(ids)))
 
@@ -437,7 +437,7 @@ def test_iter_cursor_pages_drops_a_page_the_caller_does_not_keep() -> None:
     ids = [imei(n) for n in range(6)]
 
     def make(cursor: str | None) -> WeakSummary:
-        start = 0 if cursor is None else ids.index(cursor) + 1
+        start = 0 if cursor in (None, "0") else ids.index(cursor) + 1
         return WeakSummary.from_dictionary(status_page(ids[start : start + 2], more=start < 4))
 
     refs: list[weakref.ref[Any]] = []

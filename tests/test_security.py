@@ -185,7 +185,7 @@ def test_raw_response_request_has_credentials_masked(
     raw = controller.with_raw_response.get_account_licenses_status(ACCOUNT)
     assert raw.request.headers["Authorization"] == "***"
     assert raw.request.headers["VZ-M2M-Token"] == "***"
-    assert raw.request.query_url.endswith(f"/licenses/{ACCOUNT}")
+    assert raw.request.query_url.endswith(f"/licenses/{ACCOUNT}?lastSeenDeviceId=0")  # None sends 0
 
 
 @pytest.mark.parametrize("where", ["/oauth2/token", "/session/login"])

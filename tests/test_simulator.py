@@ -180,6 +180,24 @@ def test_options_invalid_values_raise_value_error(options: dict[str, Any]) -> No
         Simulator(**options)
 
 
+def test_options_value_object_with_keyword_overrides() -> None:
+    base = SimulatorOptions(max_page_size=7, m2m_tokens=["t1"], logins={"alice": "pw"})
+    sim = Simulator(base, pool_size=20)
+    assert sim.options == SimulatorOptions(
+        max_page_size=7, pool_size=20, m2m_tokens=frozenset({"t1"}), logins={"alice": "pw"}
+    )
+    assert base.pool_size == SimulatorOptions().pool_size  # the given options are not changed
+    assert Simulator(options=base).options is base
+    assert isinstance(sim.options.m2m_tokens, frozenset)
+    with pytest.raises(TypeError):
+        sim.options.logins["bob"] = "pw"  # type: ignore[index]
+
+
+def test_options_unknown_keyword_raises_type_error() -> None:
+    with pytest.raises(TypeError, match="unexpected keyword argument 'max_page'"):
+        Simulator(max_page=3)
+
+
 def test_options_string_instead_of_collection_raises_type_error() -> None:
     with pytest.raises(TypeError, match="collections of strings"):
         Simulator(m2m_tokens="sim-m2m-token")
@@ -628,7 +646,7 @@ def test_internal_error_answers_500_json(
     def broken(*args: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(api.sim._state, "status", broken)
+    monkeypatch.setattr(api.sim._router.licenses, "status", broken)
     response = api.get(f"/fota/v3/licenses/{ACCOUNT}")
     assert response.status_code == 500
     assert response.json()["errorCode"] == "SIMULATOR_ERROR"
@@ -646,7 +664,7 @@ def test_verbose_logs_requests_and_tracebacks(
     def broken(*args: Any) -> Any:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(api.sim._state, "status", broken)
+    monkeypatch.setattr(api.sim._router.licenses, "status", broken)
     assert api.get(f"/fota/v3/licenses/{ACCOUNT}").status_code == 500
     api.sim._server.handle_error(None, ("127.0.0.1", 1))  # type: ignore[union-attr]
     err = capsys.readouterr().err
@@ -960,8 +978,13 @@ def test_cancel_list_append_replace_page_and_delete(make_api: Callable[..., Api]
     assert api.get(path, params={"startIndex": "99"}).json()["deviceList"] == []
     assert api.post(path, {"type": "replace", "deviceList": [IMEI_C]}).json()["count"] == 1
     assert api.sim.candidates(ACCOUNT) == [IMEI_C]
-    assert api.post(path, {"deviceList": [IMEI_A]}).status_code == 200  # type defaults to append
+    assert api.post(path, {"type": "append", "deviceList": [IMEI_A]}).status_code == 200
     assert api.sim.candidates(ACCOUNT) == [IMEI_C, IMEI_A]
+    # Verizon's page: a POST without type=append replaces the list (any other type too)
+    assert api.post(path, {"deviceList": [IMEI_B]}).status_code == 200
+    assert api.sim.candidates(ACCOUNT) == [IMEI_B]
+    assert api.post(path, {"type": "merge", "deviceList": [IMEI_A]}).status_code == 200
+    assert api.sim.candidates(ACCOUNT) == [IMEI_A]
     assert api.delete(path).json() == {"success": True}
     assert api.get(path).json() == {"count": 0, "hasMoreData": False, "deviceList": []}
     assert api.sim.candidates(ACCOUNT) == []
@@ -972,7 +995,6 @@ def test_cancel_list_append_replace_page_and_delete(make_api: Callable[..., Api]
     [
         ({"type": "append", "deviceList": []}, "Device list is empty"),
         ({"type": "append"}, "Device list is empty"),
-        ({"type": "merge", "deviceList": [IMEI_A]}, "Invalid type"),
         ({"type": "append", "deviceList": ["123"]}, "Invalid device id format"),
         ("just a string", "Invalid request body"),
     ],

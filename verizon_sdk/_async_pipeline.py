@@ -125,21 +125,19 @@ class AsyncPipeline:
         self.transport = AsyncTransport(client, config, owns_client=http_client is None)
         self.auth = Auth.for_configuration(config, self.redactor)
         self._driver = AsyncAuthDriver(self.transport, self.redactor)
-        self._headers = {"Accept": JSON, "User-Agent": user_agent(config)}
+        # Content-Type on every request, GET too (as the sync client: Verizon's pages)
+        self._headers = {"Accept": JSON, "Content-Type": JSON, "User-Agent": user_agent(config)}
 
     async def aclose(self) -> None:
         await self.transport.aclose()
 
     async def execute(self, endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> Answer:
         """Validate ``arguments``, send the request, and return the answer, its model parsed."""
-        query = check_arguments(endpoint, arguments)
+        query = check_arguments(self.config, endpoint, arguments)
         url = endpoint_url(self.config, endpoint, arguments)
         body = arguments.get("body")
-        headers = dict(self._headers)
-        content = None
-        if body is not None:
-            headers["Content-Type"] = JSON
-            content = serialize_body(body)
+        headers = self._headers
+        content = serialize_body(body) if body is not None else None
         method = endpoint.method.value
         what = f"{method} {endpoint.server.value} {endpoint.name}"
         client = self.transport.client

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from verizon_sdk._checks import check_account, check_body, check_query
+from verizon_sdk._checks import check_account, check_body
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._redaction import Redactor
@@ -23,17 +23,16 @@ from verizon_sdk._version import __version__
 JSON = "application/json"
 
 
-def check_arguments(endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> dict[str, str]:
-    """Validate ``arguments``; the query parameters to send, by wire name (None left out)."""
+def check_arguments(
+    config: Configuration, endpoint: Endpoint[Any], arguments: Mapping[str, Any]
+) -> dict[str, str]:
+    """Validate ``arguments``; the query parameters to send, by wire name."""
     for name in endpoint.path_params:
         check_account(name, arguments.get(name))
-    query = {
-        wire: value
-        for name, wire in endpoint.query_params
-        if (value := check_query(name, arguments.get(name))) is not None
-    }
+    query = endpoint.query_values(arguments)
     if endpoint.body_model is not None:
-        check_body("body", arguments.get("body"), endpoint.body_model)
+        rule, cap = config.device_id_rule, config.max_devices_per_request
+        check_body("body", arguments.get("body"), endpoint.body_model, rule=rule, max_devices=cap)
     return query
 
 

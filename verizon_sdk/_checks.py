@@ -13,10 +13,20 @@ from typing import Any
 from verizon_sdk._headers import HEADER_TEXT
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 
-#: Longest account name or device id accepted.
+#: Longest account name or device id accepted (the documented formats are at most 16).
 MAX_ID_LENGTH = 64
-#: Most device ids one request may carry; larger sets go through the bulk methods.
+#: The default of ``Configuration.max_devices_per_request``. Verizon publishes no maximum:
+#: this is the SDK's own setting (``None`` lifts it); larger sets go through the bulk methods.
 MAX_DEVICES_PER_REQUEST = 10_000
+
+#: ``Configuration.device_id_rule``: what the SDK refuses before sending (see doc/errors.md).
+#: ``"printable"`` (default): ids that cannot be what the user meant (blank, surrounding
+#: whitespace, control or non-ASCII characters, over 64 characters); ``"thingspace"``: also
+#: anything that is not an IMEI (15 digits), MEID (14 hex digits) or ESN (11 digits or 8 hex
+#: digits), which a service that validates ids answers with the documented 400 "Invalid
+#: device id format" for the whole request; ``"none"``: any non-empty string is sent.
+DEVICE_ID_RULES = ("printable", "thingspace", "none")
+_THINGSPACE_ID = re.compile(r"[0-9]{15}|[0-9A-Fa-f]{14}|[0-9]{11}|[0-9A-Fa-f]{8}")
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
@@ -55,11 +65,14 @@ def check_query(parameter: str, value: Any) -> str | None:
     return text
 
 
-def check_device_id(parameter: str, value: Any) -> str:
+def check_device_id(parameter: str, value: Any, rule: str = "printable") -> str:
+    """A device id under ``rule`` (one of `DEVICE_ID_RULES`)."""
     if not isinstance(value, str):
         raise InvalidTypeError(parameter, f"expected a device id string, got {_type_name(value)}")
-    if not value.strip():
+    if not value.strip() and (rule != "none" or not value):
         raise ValidationError(parameter, "device id must not be empty or blank")
+    if rule == "none":
+        return value
     if len(value) > MAX_ID_LENGTH:
         raise ValidationError(parameter, f"device id longer than {MAX_ID_LENGTH} characters")
     if not HEADER_TEXT.fullmatch(value):
@@ -67,11 +80,24 @@ def check_device_id(parameter: str, value: Any) -> str:
             parameter,
             f"device id {value!r} has surrounding whitespace or non-ASCII/control characters",
         )
+    if rule == "thingspace" and not _THINGSPACE_ID.fullmatch(value):
+        raise ValidationError(
+            parameter,
+            f"device id {value!r} is not an IMEI (15 digits), MEID (14 hex digits) or ESN "
+            "(11 digits or 8 hex digits)",
+        )
     return value
 
 
-def check_device_list(parameter: str, value: Any) -> list[str]:
-    """A non-empty list (or tuple) of device id strings."""
+def check_device_list(
+    parameter: str,
+    value: Any,
+    *,
+    rule: str = "printable",
+    max_devices: int | None = MAX_DEVICES_PER_REQUEST,
+) -> list[str]:
+    """A non-empty list (or tuple) of device id strings (empty: the documented 400 "Device
+    list is empty"), at most ``max_devices`` of them, each valid under ``rule``."""
     if value is None:
         raise ValidationError(parameter, "is required")
     if not isinstance(value, (list, tuple)):
@@ -80,12 +106,16 @@ def check_device_list(parameter: str, value: Any) -> list[str]:
         )
     if not value:
         raise ValidationError(parameter, "must contain at least one device id")
-    if len(value) > MAX_DEVICES_PER_REQUEST:
+    if max_devices is not None and len(value) > max_devices:
         raise ValidationError(
             parameter,
-            f"{len(value)} device ids exceed {MAX_DEVICES_PER_REQUEST} per request; "
-            "use the bulk methods, which split the work into chunks",
+            f"{len(value)} device ids exceed max_devices_per_request={max_devices} (an SDK "
+            "setting); use the bulk methods, which split the work into chunks",
         )
+    if rule != "printable":
+        for index, device_id in enumerate(value):
+            check_device_id(f"{parameter}[{index}]", device_id, rule)
+        return list(value)
     valid = HEADER_TEXT.fullmatch
     for index, device_id in enumerate(value):
         # fast path for a valid id; check_device_id explains what is wrong with the others
@@ -94,13 +124,22 @@ def check_device_list(parameter: str, value: Any) -> list[str]:
     return list(value)
 
 
-def check_body(parameter: str, body: Any, model: type[Any]) -> None:
+def check_body(
+    parameter: str,
+    body: Any,
+    model: type[Any],
+    *,
+    rule: str = "printable",
+    max_devices: int | None = MAX_DEVICES_PER_REQUEST,
+) -> None:
     """The request body: an instance of ``model`` with a valid ``device_list``."""
     if body is None:
         raise ValidationError(parameter, f"is required (a {model.__name__})")
     if not isinstance(body, model):
         raise InvalidTypeError(parameter, f"expected {model.__name__}, got {_type_name(body)}")
-    check_device_list(f"{parameter}.device_list", body.device_list)
+    check_device_list(
+        f"{parameter}.device_list", body.device_list, rule=rule, max_devices=max_devices
+    )
     for name in ("account_name", "mtype"):
         value = getattr(body, name, None)
         if value is not None and not isinstance(value, str):

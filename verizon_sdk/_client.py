@@ -110,7 +110,13 @@ class VerizonClient:
 
     @property
     def environment(self) -> Environment:
-        return self.config.environment
+        """The deployment called: ``Environment.CUSTOM`` when ``base_url`` replaced its root."""
+        return self.config.effective_environment
+
+    @property
+    def api_root(self) -> str:
+        """The API root every request goes under, e.g. ``https://thingspace.verizon.com/api``."""
+        return self.config.api_root
 
     def clone_with(self, **changes: Any) -> VerizonClient:
         """A new client with ``changes`` applied to a copy of this configuration.
@@ -136,4 +142,5 @@ class VerizonClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(api_root={self.config.api_root!r})"
+        name, environment = type(self).__name__, self.environment.name
+        return f"{name}(environment={environment}, api_root={self.api_root!r})"

@@ -25,10 +25,16 @@ from verizon_sdk.exceptions import ConfigurationError
 
 
 class Environment(str, Enum):
-    """Which ThingSpace deployment to call."""
+    """Which ThingSpace deployment to call (``API_ROOTS`` has their roots).
+
+    ``client.environment`` reports ``CUSTOM`` when ``base_url`` replaces the root, whatever
+    ``environment`` was given; ``client.api_root`` is the root really used.
+    """
 
     PRODUCTION = "production"
+    STAGING = "staging"
     MOCK_SERVER = "mock_server"
+    CUSTOM = "custom"
 
 
 class Server(str, Enum):
@@ -40,9 +46,11 @@ class Server(str, Enum):
     SOFTWARE_MANAGEMENT_V3 = "software_management_v3"
 
 
+#: The published SDK 2.0.0's roots (its 1.7.0 had ``https://mock.thingspace.verizon.com/api``).
 API_ROOTS: dict[Environment, str] = {
     Environment.PRODUCTION: "https://thingspace.verizon.com/api",
-    Environment.MOCK_SERVER: "https://mock.thingspace.verizon.com/api",
+    Environment.STAGING: "https://staging.thingspace.verizon.com/api",
+    Environment.MOCK_SERVER: "https://mock-staging.thingspace.verizon.com/api",
 }
 
 #: The OAuth token endpoint under its server. Fetching a token changes nothing on the service,
@@ -155,6 +163,10 @@ class Configuration:
     pool_maxsize: int = 10
     token_refresh_skew: float = 60.0
     user_agent: str | None = None
+    #: What the SDK refuses before sending: "printable", "thingspace" or "none" (doc/errors.md).
+    device_id_rule: str = "printable"
+    #: Most device ids one call may carry; an SDK setting (Verizon publishes none); None: no cap.
+    max_devices_per_request: int | None = 10_000
 
     def __new__(cls, *args: Any, **options: Any) -> Configuration:
         # Before the dataclass __init__, which would raise a bare TypeError.
@@ -198,6 +210,15 @@ class Configuration:
             )
         if isinstance(verify, str) and not os.path.exists(verify):
             raise ConfigurationError(f"verify: no CA bundle at {verify!r}")
+        if self.device_id_rule not in ("printable", "thingspace", "none"):
+            raise ConfigurationError(
+                "device_id_rule must be 'printable', 'thingspace' or 'none', "
+                f"got {self.device_id_rule!r}"
+            )
+        if self.max_devices_per_request is not None:
+            _non_negative("max_devices_per_request", self.max_devices_per_request, integer=True)
+            if self.max_devices_per_request < 1:
+                raise ConfigurationError("max_devices_per_request must be at least 1 (or None)")
         if self.user_agent is not None and (
             not isinstance(self.user_agent, str) or not HEADER_TEXT.fullmatch(self.user_agent)
         ):
@@ -257,6 +278,10 @@ class Configuration:
             object.__setattr__(self, "environment", env)
         if self.base_url is not None:
             object.__setattr__(self, "base_url", _check_base_url(self.base_url))
+        elif env is Environment.CUSTOM:
+            raise ConfigurationError(
+                "Environment.CUSTOM means that base_url replaces the API root: give base_url"
+            )
 
     def _normalise_timeout(self) -> None:
         timeout: Any = self.timeout
@@ -275,6 +300,11 @@ class Configuration:
     @property
     def api_root(self) -> str:
         return self.base_url or API_ROOTS[self.environment]
+
+    @property
+    def effective_environment(self) -> Environment:
+        """``environment``, or ``Environment.CUSTOM`` when ``base_url`` replaces its root."""
+        return Environment.CUSTOM if self.base_url is not None else self.environment
 
     def server_url(self, server: Server) -> str:
         return self.api_root + SERVER_SUFFIXES[server]

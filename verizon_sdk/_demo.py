@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TextIO
 
-from verizon_sdk.models import V3LicenseIMEI
+from verizon_sdk.exceptions import ValidationError
+from verizon_sdk.models import V3DeviceStatus, V3LicenseIMEI
 from verizon_sdk.simulator import Simulator
 
 ACCOUNT = "0000123456-00001"
 PAGE_SIZE = 3
 POOL = 10
+
+
+def _write_outcomes(out: TextIO, devices: Iterable[V3DeviceStatus], done: str) -> None:
+    """One row per device: id, the service's status, and its reason in words."""
+    out.write(f"   {'device id':<16} {'status':<8} reason\n")
+    for device in devices:
+        status, reason = device.status or "", device.result_reason or ""
+        if reason == status:  # the service repeats "Success" as the reason
+            reason = done
+        out.write(f"   {device.device_id or '':<16} {status:<8} {reason}\n")
 
 
 def run_demo(out: TextIO) -> int:
@@ -20,11 +32,23 @@ def run_demo(out: TextIO) -> int:
         licenses = client.software_management_licenses_v3
         out.write(f"ThingSpace simulator at {sim.url}, account {ACCOUNT}, pool of {POOL}\n\n")
 
-        out.write(f"1. Assign licenses to {len(batch)} ids (one malformed, one duplicate)\n")
+        out.write(f"1. Assign licenses to {len(batch)} ids (one not an IMEI, one duplicate)\n")
+        out.write(
+            "   The SDK sends every id that is printable ASCII without surrounding whitespace\n"
+            "   (at most 64 characters); the service judges each one.\n"
+        )
         result = licenses.assign_licenses_to_devices(ACCOUNT, V3LicenseIMEI(device_list=batch))
-        for device in result.device_list or []:
-            out.write(f"   {device.device_id:<16} {device.status:<8} {device.result_reason}\n")
-        out.write(f"   licenses in use: {result.lic_used_count} of {result.lic_count}\n\n")
+        _write_outcomes(out, result.device_list or [], "license assigned")
+        out.write(f"   licenses in use: {result.lic_used_count} of {result.lic_count}\n")
+        strict = client.clone_with(device_id_rule="thingspace")
+        try:
+            strict.software_management_licenses_v3.assign_licenses_to_devices(
+                ACCOUNT, V3LicenseIMEI(device_list=["12345"])
+            )
+        except ValidationError as error:
+            out.write(f'   With device_id_rule="thingspace" nothing is sent: {error}\n\n')
+        finally:
+            strict.close()
 
         out.write(f"2. License status, {PAGE_SIZE} devices per page\n")
         for number, page in enumerate(licenses.iter_account_licenses(ACCOUNT, pages=True), 1):
@@ -34,8 +58,7 @@ def run_demo(out: TextIO) -> int:
         removed = fleet[:3]
         out.write(f"\n3. Remove licenses from {len(removed)} devices\n")
         result = licenses.remove_licenses_from_devices(ACCOUNT, V3LicenseIMEI(device_list=removed))
-        for device in result.device_list or []:
-            out.write(f"   {device.device_id:<16} {device.status:<8} {device.result_reason}\n")
+        _write_outcomes(out, result.device_list or [], "license removed")
 
         summary = licenses.get_account_licenses_status(ACCOUNT)
         out.write(

@@ -8,11 +8,13 @@ transport (an async one, say) can reuse the same descriptions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from apimatic_core_interfaces.types.http_method_enum import HttpMethodEnum
 
+from verizon_sdk._checks import check_query
 from verizon_sdk._configuration import Server
 from verizon_sdk.exceptions import APIStatusError, FotaV2ResultException, FotaV3ResultException
 from verizon_sdk.models import (
@@ -42,11 +44,25 @@ class Endpoint(Generic[ModelT]):
     response_model: type[ModelT]
     bad_request_error: type[APIStatusError]
     path_params: tuple[str, ...] = ()
-    #: (Python name, wire name) pairs; a None value is left out of the URL.
+    #: (Python name, wire name) pairs; a None value is left out of the URL, unless
+    #: ``query_defaults`` gives the value None stands for.
     query_params: tuple[tuple[str, str], ...] = ()
+    #: Python name -> the value sent for None: ``lastSeenDeviceId`` is "0", because
+    #: Verizon's pages call it required ("use 0 for the first request").
+    query_defaults: tuple[tuple[str, str], ...] = ()
     body_model: type[Model] | None = None
     #: Set on deprecated endpoints: what to use instead.
     deprecated: str | None = None
+
+    def query_values(self, arguments: Mapping[str, Any]) -> dict[str, str]:
+        """The query string: each parameter checked, None left out unless a default stands
+        for it (``query_defaults``)."""
+        defaults = dict(self.query_defaults)
+        return {
+            wire: value
+            for name, wire in self.query_params
+            if (value := check_query(name, arguments.get(name)) or defaults.get(name)) is not None
+        }
 
 
 # What differs between the two APIs: server, the name of the account parameter, 400 class.
@@ -91,6 +107,7 @@ def _v3(
 
 _GET, _POST, _DELETE = HttpMethodEnum.GET, HttpMethodEnum.POST, HttpMethodEnum.DELETE
 _LAST_SEEN = (("last_seen_device_id", "lastSeenDeviceId"),)
+_FIRST_PAGE = (("last_seen_device_id", "0"),)
 _NO_V3_CANCEL = "V3 has no removal-candidate list; remove licenses directly with V3"
 
 V2_GET_ACCOUNT_LICENSE_STATUS = _v2(
@@ -99,6 +116,7 @@ V2_GET_ACCOUNT_LICENSE_STATUS = _v2(
     "",
     V2LicenseSummary,
     query_params=_LAST_SEEN,
+    query_defaults=_FIRST_PAGE,
 )
 V2_ASSIGN_LICENSES_TO_DEVICES = _v2(
     "assign_licenses_to_devices",
@@ -147,6 +165,7 @@ V3_GET_ACCOUNT_LICENSES_STATUS = _v3(
     "",
     V3LicenseSummary,
     query_params=_LAST_SEEN,
+    query_defaults=_FIRST_PAGE,
 )
 V3_ASSIGN_LICENSES_TO_DEVICES = _v3(
     "assign_licenses_to_devices",
@@ -174,3 +193,9 @@ ALL_ENDPOINTS: tuple[Endpoint[Any], ...] = (
     V3_ASSIGN_LICENSES_TO_DEVICES,
     V3_REMOVE_LICENSES_FROM_DEVICES,
 )
+
+#: The published SDK's (sdksio-verizon-apis-sdk 2.0.0) method names that differ from the seeds':
+#: alias -> seed name. The controllers define each alias as the same call (doc/migrating.md).
+PUBLISHED_SDK_ALIASES: dict[str, str] = {
+    "delete_list_of_licenses_to_remove": V2_DELETE_LICENSES_REMOVAL_CANDIDATES.name,
+}

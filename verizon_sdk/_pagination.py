@@ -2,9 +2,10 @@
 
 Two paging schemes exist:
 
-- **cursor** (V2 and V3 license status): ask with ``lastSeenDeviceId`` (left out at first,
-  which the service reads as "0") and, while the page says ``hasMoreData``, ask again with
-  the ``lastSeenDeviceId`` it returned. :func:`iter_cursor_pages`.
+- **cursor** (V2 and V3 license status): ask with ``lastSeenDeviceId=0`` at first (Verizon's
+  pages call the parameter required, "use 0 for the first request") and, while the page says
+  ``hasMoreData``, ask again with the ``lastSeenDeviceId`` it returned.
+  :func:`iter_cursor_pages`.
 - **index** (V2 removal candidates): ask with ``startIndex`` (left out at first: index 0) and
   move on by the number of ids received. :func:`iter_index_pages`.
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from verizon_sdk._endpoints import Endpoint
     from verizon_sdk._pipeline import Pipeline
 
-#: The cursor the service assumes when ``lastSeenDeviceId`` is left out.
+#: The cursor of the first request ("use 0 for the first request", Verizon's reference pages).
 START_CURSOR = "0"
 
 ItemT_co = TypeVar("ItemT_co", covariant=True)
@@ -139,7 +140,7 @@ class CursorWalk:
     def __init__(self, what: str = "license status", device_id: Callable[[Any], Any] = _device_id):
         self.what = what
         self.device_id = device_id
-        self.requested: str | None = None  # what the next page is asked with
+        self.requested: str | None = START_CURSOR  # what the next page is asked with
         self.done = False
         self.followed: set[str] = {START_CURSOR}
         self.number = 0
@@ -218,7 +219,7 @@ def iter_cursor_pages(
 ) -> Iterator[CursorPageT]:
     """Every page, following ``lastSeenDeviceId`` while ``hasMoreData``.
 
-    ``fetch(cursor)`` returns one page; the first call gets ``None``. ``what`` names the
+    ``fetch(cursor)`` returns one page; the first call gets ``"0"``. ``what`` names the
     listing in error messages; ``device_id(item)`` reads an item's id for the order check.
     """
     return walk_pages(CursorWalk(what, device_id), fetch)

@@ -235,6 +235,7 @@ class Pipeline:
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
             .global_header("Accept", JSON)
+            .global_header("Content-Type", JSON)  # on every request, GET too: Verizon's pages
             .user_agent(self._user_agent)
             .auth_managers({OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)})
             .base_uri_executor(config.server_url)
@@ -253,7 +254,7 @@ class Pipeline:
         A 401 renews the credential it blames and replays the request; each
         credential is renewed at most once per call (see :meth:`_to_renew`).
         """
-        query = check_arguments(endpoint, arguments)
+        query = check_arguments(self.config, endpoint, arguments)
         body = arguments.get("body")
         renewed: set[str] = set()
         while True:
@@ -313,7 +314,6 @@ class Pipeline:
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
         if body is not None:
-            builder.header_param(core.Parameter().key("Content-Type").value(JSON))
             builder.body_param(core.Parameter().value(body)).body_serializer(serialize_body)
         handler = (
             core.ResponseHandler()

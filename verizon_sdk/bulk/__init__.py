@@ -286,7 +286,7 @@ def prepare_run(
         )
     result = BulkResult(action, acc)
     started = time.monotonic()
-    valid = read_device_ids(device_ids, result, strict=strict)
+    valid = read_device_ids(device_ids, result, strict=strict, rule=config.device_id_rule)
     bar = None
     if progress_bar is not None:
         bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")

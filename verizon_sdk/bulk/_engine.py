@@ -34,7 +34,7 @@ logger = logging.getLogger("verizon_sdk.bulk")
 
 
 def read_device_ids(
-    device_ids: Iterable[str], result: BulkResult, *, strict: bool = False
+    device_ids: Iterable[str], result: BulkResult, *, strict: bool = False, rule: str = "printable"
 ) -> list[str]:
     """Read and validate every id into ``result``; return the valid distinct ids, in order."""
     if isinstance(device_ids, (str, bytes)) or not isinstance(device_ids, Iterable):
@@ -57,7 +57,7 @@ def read_device_ids(
             duplicates[device_id] = duplicates.get(device_id, 1) + 1
             continue
         try:
-            check_device_id(f"device_ids[{position}]", device_id)
+            check_device_id(f"device_ids[{position}]", device_id, rule)
         except ValidationError as exc:
             invalid += 1
             if strict and invalid == 1:

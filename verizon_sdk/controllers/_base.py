@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from verizon_sdk._endpoints import ALL_ENDPOINTS, Endpoint
+from verizon_sdk._endpoints import ALL_ENDPOINTS, PUBLISHED_SDK_ALIASES, Endpoint
 from verizon_sdk._pipeline import Pipeline
 
 ModelT = TypeVar("ModelT")
@@ -60,9 +60,8 @@ class _RawResponses:
 
     def __init__(self, controller: BaseController) -> None:
         self._controller = controller
-        self._names = frozenset(
-            e.name for e in ALL_ENDPOINTS if callable(getattr(type(controller), e.name, None))
-        )
+        names = [e.name for e in ALL_ENDPOINTS] + list(PUBLISHED_SDK_ALIASES)
+        self._names = frozenset(n for n in names if callable(getattr(type(controller), n, None)))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # not set yet (copy, pickle): no endpoint is private

@@ -25,7 +25,11 @@ class SoftwareManagementLicensesV2Controller(BaseController):
     def get_account_license_status(
         self, account: str, last_seen_device_id: str | None = None
     ) -> V2LicenseSummary:
-        """One page of the account's license usage, after ``last_seen_device_id``."""
+        """One page of the account's license usage, after ``last_seen_device_id``.
+
+        ``None`` (the default) asks for the first page and sends ``lastSeenDeviceId=0``:
+        Verizon's pages call the parameter required, "use 0 for the first request".
+        """
         return self._call(
             endpoints.V2_GET_ACCOUNT_LICENSE_STATUS,
             account=account,
@@ -62,6 +66,11 @@ class SoftwareManagementLicensesV2Controller(BaseController):
 
     def delete_licenses_removal_candidates(self, account: str) -> FotaV2SuccessResult:
         """Delete the list of license cancellation candidates (deprecated)."""
+        return self._call(endpoints.V2_DELETE_LICENSES_REMOVAL_CANDIDATES, account=account)
+
+    def delete_list_of_licenses_to_remove(self, account: str) -> FotaV2SuccessResult:
+        """The published SDK's name of :meth:`delete_licenses_removal_candidates`: the same call
+        and the same ``DeprecationWarning`` (an alias, see ``doc/migrating.md``)."""
         return self._call(endpoints.V2_DELETE_LICENSES_REMOVAL_CANDIDATES, account=account)
 
     @overload

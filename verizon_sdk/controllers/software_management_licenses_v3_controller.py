@@ -24,7 +24,11 @@ class SoftwareManagementLicensesV3Controller(BaseController):
     def get_account_licenses_status(
         self, acc: str, last_seen_device_id: str | None = None
     ) -> V3LicenseSummary:
-        """One page of the account's license usage, after ``last_seen_device_id``."""
+        """One page of the account's license usage, after ``last_seen_device_id``.
+
+        ``None`` (the default) asks for the first page and sends ``lastSeenDeviceId=0``:
+        Verizon's pages call the parameter required, "use 0 for the first request".
+        """
         return self._call(
             endpoints.V3_GET_ACCOUNT_LICENSES_STATUS,
             acc=acc,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, scalar
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import scalar
 
 
 class V2DeviceStatus(Model):

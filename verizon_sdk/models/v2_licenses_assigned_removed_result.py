@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, nested_list, scalar
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import nested_list, scalar
 from verizon_sdk.models.v2_device_status import V2DeviceStatus
 
 

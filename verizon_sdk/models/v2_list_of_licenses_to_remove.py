@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, TimeField, scalar, str_list
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import TimeField, scalar, str_list
 
 
 class V2ListOfLicensesToRemove(Model):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, scalar, str_list
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import scalar, str_list
 
 
 class V2ListOfLicensesToRemoveResult(Model):

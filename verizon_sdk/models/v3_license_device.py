@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, TimeField, scalar
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import TimeField, scalar
 
 
 class V3LicenseDevice(Model):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, str_list
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import str_list
 
 
 class V3LicenseIMEI(Model):

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
-from verizon_sdk.models._base import Model, nested_list, scalar
+from verizon_sdk.models._base import Model
+from verizon_sdk.models._fields import nested_list, scalar
 from verizon_sdk.models.v3_license_device import V3LicenseDevice
 
 
 class V3LicenseSummary(Model):
-    """One page of license usage; while `has_more_data`, pass back `last_seen_device_id`."""
+    """One page of license usage; while `has_more_data`, pass back `last_seen_device_id`.
+
+    `total_licenses` is ``totalLicenses`` in the published SDK and ``totalLicense`` on
+    Verizon's reference page; either fills it, and `to_dictionary` writes back the one that
+    arrived. If both arrive, ``totalLicenses`` fills it and ``totalLicense`` stays in
+    `additional_properties` (see ``doc/service.md``).
+    """
 
     account_name: str | None = scalar("accountName", default=None)
-    total_licenses: int | None = scalar("totalLicenses", default=None)
+    total_licenses: int | None = scalar("totalLicenses", also="totalLicense", default=None)
     assigned_licenses: int | None = scalar("assignedLicenses", default=None)
     has_more_data: bool | None = scalar("hasMoreData", default=None)
     last_seen_device_id: str | None = scalar("lastSeenDeviceId", default=None)

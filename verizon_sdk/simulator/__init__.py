@@ -18,7 +18,8 @@ It prints its API root on one line, serves until Ctrl-C or SIGTERM, then exits 0
 ``--login USER:PASSWORD``, ``--m2m-token TOKEN``, ``--unknown-device IMEI`` (all four
 repeatable), ``--strict-accounts``, ``--invalid-device-format-error``, ``--lockout-after N``,
 ``--seed ACCOUNT[:POOL[:ASSIGNED]]`` (assigns ASSIGNED devices from 990000000000000 up),
-``--no-control-routes`` and ``--verbose``. ``main(argv)`` runs the same from Python.
+``--reading sdk|pages``, ``--spellings sdk|pages``, ``--no-control-routes`` and ``--verbose``.
+``main(argv)`` runs the same from Python.
 
 In process::
 
@@ -43,8 +44,11 @@ other keyword arguments go to ``VerizonClient``.
 Options
 -------
 
-Keyword arguments of ``Simulator``; they are validated into ``sim.options``, a frozen
-``SimulatorOptions`` (a bad value raises ``ValueError``).
+The fields of ``SimulatorOptions``, a frozen value object validated on construction (a bad
+value raises ``ValueError``). ``Simulator(options, **overrides)`` takes one (default
+``SimulatorOptions()``) and keyword overrides of any field, so ``Simulator(max_page_size=10)``
+and ``Simulator(SimulatorOptions(max_page_size=10))`` are the same; ``sim.options`` is the
+result. ``accounts`` and ``faults`` are keyword arguments of ``Simulator`` itself.
 
 =============================== ===================== ==========================================
 option                          default               meaning
@@ -71,6 +75,14 @@ option                          default               meaning
 ``request_log_size``            1000                  requests kept by ``sim.requests()``
 ``control_routes``              True                  serve ``/api/_sim/...``
 ``verbose``                     False                 log requests and errors to stderr
+``spellings``                   ``"sdk"``             ``"pages"``: Verizon's pages' field names
+                                                      (``totalLicense``, ``licTotalCount``)
+``require_last_seen_device_id`` False                 status without ``lastSeenDeviceId``: 400
+                                                      "LastSeenDeviceId Not Valid"
+``require_content_type``        False                 licenses request without ``Content-Type:
+                                                      application/json``: 400
+``same_token``                  False                 repeated token requests get the same token
+``token_expires_in``            ``"remaining"``       or ``"full"``: ``expires_in`` of a repeat
 ``accounts``                    None                  ``{"0000123456-00001": {"pool": 5000,
                                                       "assigned": [...]}}``: seeds (see ``seed``)
 ``faults``                      ()                    ``Fault`` rules to install at once
@@ -79,6 +91,8 @@ option                          default               meaning
 The API it serves (root ``/api``)
 =================================
 
+* ``POST /ts/v1/oauth2/revoke``: HTTP Basic client credentials and the form ``token=...``;
+  the token stops working at once (200 ``{}``; no ``token``: 400 ``invalid_request``).
 * ``POST /ts/v1/oauth2/token``: HTTP Basic ``client_id:client_secret`` and the form
   ``grant_type=client_credentials`` (optional ``scope``, echoed back). Answers
   ``{"access_token", "token_type": "bearer", "expires_in", "scope"?}``. Bad or missing client
@@ -98,7 +112,8 @@ The API it serves (root ``/api``)
   ``Authorization: Bearer <unexpired access token>`` and ``VZ-M2M-Token: <unexpired session
   token or static token>``; otherwise 401 ``{"errorCode", "errorMessage"}`` with errorCode
   ``AccessToken.Missing|Invalid|Expired`` or ``SessionToken.Missing|Invalid|Expired`` (Bearer
-  first). A JSON body is read whatever ``Content-Type`` says. Unknown path: 404; wrong method:
+  first). A JSON body is read whatever ``Content-Type`` says (``require_content_type``: it must
+  say ``application/json``, else 400). Unknown path: 404; wrong method:
   405 with ``Allow``. An unreadable request body (bad ``Content-Length`` or chunking) is 400,
   one over 64 MiB is 413, and the connection is then closed.
 
@@ -118,23 +133,26 @@ License semantics
   "Failure"/"No license available"; remove of an unassigned device → "Failure"/"No license
   attached to device"; otherwise "Success"/"Success". The result has ``accountName``,
   ``licUsedCount`` (always the number of assigned devices), ``licTotalCount`` (V2) or
-  ``licCount`` (V3) and ``deviceList``; V3 items also carry ``updatedTime`` (RFC 3339, UTC,
+  ``licCount`` (V3; ``licTotalCount`` with ``spellings="pages"``) and ``deviceList``; V3 items
+  also carry ``updatedTime`` (RFC 3339, UTC,
   milliseconds: ``2024-01-02T03:04:05.678Z``).
 * Status pages list devices in IMEI (string) order, strictly after ``lastSeenDeviceId``
   (absent or "0": from the start; not digits: 400 "LastSeenDeviceId Not Valid"), at most
-  ``max_page_size`` of them, with ``accountName``, ``totalLicense`` (V2) or ``totalLicenses``
+  ``max_page_size`` of them, with ``accountName``, ``totalLicense`` (V2, and V3 with
+  ``spellings="pages"``) or ``totalLicenses``
   (V3), ``assignedLicenses``, ``hasMoreData`` (true exactly when devices remain),
   ``lastSeenDeviceId`` (the last id of this page; the request's value, or "0", on an empty page),
   ``maxPageSize`` and ``deviceList`` ``[{"deviceId", "assignmentTime"}]``. V2 times are RFC 3339
   (``2017-11-29T16:03:42.000Z``); V3 times use Go's ``Time.String()`` format
   (``2017-11-29 20:15:42.738 +0000 UTC``; like Go, trailing zeros of the fraction are dropped,
   so ``... 20:15:42.7 +0000 UTC`` and ``... 20:15:42 +0000 UTC`` occur too).
-* V2 cancel list: ``POST`` ``{"type": "append"|"replace", "count", "deviceList"}`` appends
-  (skipping ids already listed) or replaces; ``count`` is not checked. It answers ``{"count",
-  "deviceList"}`` with the devices this request registered (the request's list, duplicates
-  removed). Ids must be 15 digits (400 "Invalid device id format"); another ``type``: 400
-  "Invalid type". ``GET ?startIndex=N`` answers ``{"count", "hasMoreData", "updateTime",
-  "deviceList"}``: the page of up to ``max_page_size`` ids from index N, ``count`` being the
+* V2 cancel list: ``POST`` ``{"type", "count", "deviceList"}``: ``"type": "append"`` appends
+  (skipping ids already listed); without it, or with another type, the list is replaced, as
+  Verizon's page says; ``count`` is not checked. It answers ``{"count", "deviceList"}`` with the
+  devices this request registered (the request's list, duplicates removed). Ids must be 15
+  digits (400 "Invalid device id format"). ``GET ?startIndex=N`` answers ``{"count",
+  "hasMoreData", "updateTime", "deviceList"}``: the page of up to ``max_page_size`` ids from
+  index N, ``count`` being the
   number of ids on this page and ``updateTime`` (Go format) the time of the last ``POST``
   (left out when there is no list); a ``startIndex`` that is not digits: 400 "StartIndex Not
   Valid". ``DELETE`` empties the list and answers ``{"success": true}``.
@@ -202,8 +220,9 @@ Control routes (JSON, under ``/api/_sim``; disabled by ``control_routes=False``)
 
 from verizon_sdk.simulator._cli import main
 from verizon_sdk.simulator._faults import Drop, Fault, Malformed
-from verizon_sdk.simulator._server import Simulator
-from verizon_sdk.simulator._state import RecordedRequest, SimulatorOptions
+from verizon_sdk.simulator._options import SimulatorOptions
+from verizon_sdk.simulator._records import RecordedRequest
+from verizon_sdk.simulator._simulator import Simulator
 
 __all__ = [
     "Drop",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import ipaddress
 import signal
 import sys
@@ -10,8 +11,13 @@ import threading
 from types import FrameType
 from typing import Any
 
-from verizon_sdk.simulator._server import Simulator
-from verizon_sdk.simulator._state import DEFAULT_M2M_TOKEN, SimulatorOptions
+from verizon_sdk.simulator._options import (
+    DEFAULT_M2M_TOKEN,
+    READINGS,
+    SPELLINGS,
+    SimulatorOptions,
+)
+from verizon_sdk.simulator._simulator import Simulator
 
 SEED_BASE = 990000000000000  # --seed ACCOUNT:POOL:N assigns SEED_BASE .. SEED_BASE + N - 1
 
@@ -64,6 +70,15 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         **many,
         help=f"create an account with ASSIGNED devices from {SEED_BASE} up",
     )
+    add(
+        "--reading",
+        choices=READINGS,
+        default="sdk",
+        help="play the published SDK's reading of the service (sdk, the default) or Verizon's"
+        " reference pages' (pages: their field spellings, lastSeenDeviceId and Content-Type"
+        " required, the same OAuth token for its whole lifetime)",
+    )
+    add("--spellings", choices=SPELLINGS, help="field spellings only (default: the reading's)")
     add("--no-control-routes", action="store_true", help="disable /api/_sim/...")
     add("-v", "--verbose", action="store_true", help="log every request to stderr")
     return parser
@@ -71,7 +86,11 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
 
 def simulator_from_args(args: argparse.Namespace) -> Simulator:
     """A (not yet started) simulator configured from parsed arguments."""
+    reading = SimulatorOptions.for_reading(args.reading)
+    if args.spellings is not None:
+        reading = dataclasses.replace(reading, spellings=args.spellings)
     simulator = Simulator(
+        reading,
         host=args.host,
         port=args.port,
         pool_size=args.pool,
