@@ -43,13 +43,13 @@ class AsyncVerizonClient(VerizonClient):
         return AsyncPipeline(self.config, self._http_client)
 
     @cached_property
-    def software_management_licenses_v2(  # type: ignore[override]
+    def software_management_licenses_v2(  # type: ignore[override, unused-ignore]
         self,
     ) -> AsyncSoftwareManagementLicensesV2Controller:
         return AsyncSoftwareManagementLicensesV2Controller(self._pipeline)
 
     @cached_property
-    def software_management_licenses_v3(  # type: ignore[override]
+    def software_management_licenses_v3(  # type: ignore[override, unused-ignore]
         self,
     ) -> AsyncSoftwareManagementLicensesV3Controller:
         return AsyncSoftwareManagementLicensesV3Controller(self._pipeline)

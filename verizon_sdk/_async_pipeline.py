@@ -37,6 +37,8 @@ from verizon_sdk.exceptions import (
     APIStatusError,
 )
 
+__all__ = ["AsyncAuthDriver", "AsyncPipeline", "httpx", "status_error"]
+
 logger = logging.getLogger("verizon_sdk")
 
 
@@ -138,7 +140,7 @@ class AsyncPipeline:
         body = arguments.get("body")
         headers = self._headers
         content = serialize_body(body) if body is not None else None
-        method = endpoint.method.value
+        method = str(endpoint.method)
         what = f"{method} {endpoint.server.value} {endpoint.name}"
         client = self.transport.client
 
@@ -160,7 +162,7 @@ class AsyncPipeline:
             if not 200 <= answer.status_code < 300:
                 error = status_error(endpoint, answer)
                 if answer.status_code == 401 and hint:
-                    error.hint = hint
+                    error.hint = hint  # type: ignore[attr-defined, unused-ignore]
                 raise error
             return parse_body(endpoint.response_model, answer)  # type: ignore[no-any-return]
         except APIException as exc:

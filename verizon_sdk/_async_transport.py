@@ -27,6 +27,8 @@ from verizon_sdk._retry import RetryPolicy
 from verizon_sdk._transport import connection_error, transport_settings
 from verizon_sdk.exceptions import APIConnectionError, UnexpectedResponseError
 
+__all__ = ["MAX_RESPONSE_BYTES", "Answer", "AsyncTransport", "build_async_client", "httpx"]
+
 #: The largest response body read; a longer one fails the call.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 

@@ -31,7 +31,6 @@ from verizon_sdk.exceptions import APIConnectionError, APITimeoutError
 
 __all__ = [
     "SAFE_METHODS",
-    "SdkHttpClient",
     "SdkRetry",
     "build_retry",
     "build_session",

@@ -46,15 +46,15 @@ class _AsyncCalls:
         return walked if pages else aiter_items(walked)
 
 
-class AsyncSoftwareManagementLicensesV3Controller(  # type: ignore[misc]
+class AsyncSoftwareManagementLicensesV3Controller(
     _AsyncCalls, SoftwareManagementLicensesV3Controller
 ):
     """Software Management Licenses V3, async: ``await`` each method."""
 
     def __init__(self, pipeline: AsyncPipeline) -> None:
-        super().__init__(pipeline)  # type: ignore[arg-type]
+        super().__init__(pipeline)  # type: ignore[arg-type, unused-ignore]
 
-    def iter_account_licenses(  # type: ignore[override]
+    def iter_account_licenses(  # type: ignore[override, unused-ignore]
         self, acc: str, *, pages: bool = False
     ) -> AsyncIterator[Any]:
         """``async for`` every licensed device (``pages=True``: every page)."""
@@ -63,7 +63,7 @@ class AsyncSoftwareManagementLicensesV3Controller(  # type: ignore[misc]
         walk = CursorWalk("V3 license status")
         return self._pages(endpoint, walk, "last_seen_device_id", pages, acc=acc)
 
-    async def assign_licenses_bulk(  # type: ignore[override]
+    async def assign_licenses_bulk(  # type: ignore[override, unused-ignore]
         self,
         acc: str,
         device_ids: Iterable[str] | AsyncIterable[str],
@@ -71,9 +71,9 @@ class AsyncSoftwareManagementLicensesV3Controller(  # type: ignore[misc]
     ) -> bulk.BulkResult:
         """As the sync method; ``max_workers`` bounds the requests in flight."""
         options = bulk.check_options("assign_licenses_bulk", options)
-        return await arun_bulk(self._pipeline, "assign", acc, device_ids, **options)  # type: ignore[arg-type]
+        return await arun_bulk(self._pipeline, "assign", acc, device_ids, **options)  # type: ignore[arg-type, unused-ignore]
 
-    async def remove_licenses_bulk(  # type: ignore[override]
+    async def remove_licenses_bulk(  # type: ignore[override, unused-ignore]
         self,
         acc: str,
         device_ids: Iterable[str] | AsyncIterable[str],
@@ -81,18 +81,18 @@ class AsyncSoftwareManagementLicensesV3Controller(  # type: ignore[misc]
     ) -> bulk.BulkResult:
         """As the sync method; ``max_workers`` bounds the requests in flight."""
         options = bulk.check_options("remove_licenses_bulk", options)
-        return await arun_bulk(self._pipeline, "remove", acc, device_ids, **options)  # type: ignore[arg-type]
+        return await arun_bulk(self._pipeline, "remove", acc, device_ids, **options)  # type: ignore[arg-type, unused-ignore]
 
 
-class AsyncSoftwareManagementLicensesV2Controller(  # type: ignore[misc]
+class AsyncSoftwareManagementLicensesV2Controller(
     _AsyncCalls, SoftwareManagementLicensesV2Controller
 ):
     """Software Management Licenses V2, async: ``await`` each method."""
 
     def __init__(self, pipeline: AsyncPipeline) -> None:
-        super().__init__(pipeline)  # type: ignore[arg-type]
+        super().__init__(pipeline)  # type: ignore[arg-type, unused-ignore]
 
-    def iter_account_licenses(  # type: ignore[override]
+    def iter_account_licenses(  # type: ignore[override, unused-ignore]
         self, account: str, *, pages: bool = False
     ) -> AsyncIterator[Any]:
         check_account("account", account)
@@ -100,7 +100,7 @@ class AsyncSoftwareManagementLicensesV2Controller(  # type: ignore[misc]
         walk = CursorWalk("V2 license status")
         return self._pages(endpoint, walk, "last_seen_device_id", pages, account=account)
 
-    def iter_licenses_to_remove(  # type: ignore[override]
+    def iter_licenses_to_remove(  # type: ignore[override, unused-ignore]
         self, account: str, *, pages: bool = False
     ) -> AsyncIterator[Any]:
         check_account("account", account)
