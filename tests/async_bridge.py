@@ -50,6 +50,15 @@ class _Bridged:
             return _Bridged(value, self._bridge)
         return value
 
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bridge.run(self._target.aclose())
+
+    def __repr__(self) -> str:
+        return repr(self._target)
+
     def _call(self, method: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
             result = method(*args, **kwargs)
@@ -57,6 +66,8 @@ class _Bridged:
                 return self._bridge.run(result)
             if isinstance(result, AsyncIterator):
                 return self._iterate(result)
+            if isinstance(result, AsyncVerizonClient):  # clone_with
+                return _Bridged(result, self._bridge)
             return result
 
         return call

@@ -12,6 +12,8 @@ wall-clock deadline of connect + read timeout. Failures become the same SDK erro
 from __future__ import annotations
 
 import asyncio
+import os
+import ssl
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +57,8 @@ class Answer:
 
 def build_async_client(config: Configuration) -> httpx.AsyncClient:
     """The ``httpx.AsyncClient`` a client creates when none is given."""
-    proxies, verify = transport_settings(config)
+    proxies, setting = transport_settings(config)
+    verify: bool | ssl.SSLContext = setting if isinstance(setting, bool) else _context(setting)
     timeout = httpx.Timeout(
         connect=config.timeout.connect,
         read=config.timeout.read,
@@ -76,6 +79,13 @@ def build_async_client(config: Configuration) -> httpx.AsyncClient:
         follow_redirects=False,  # never forward the tokens to another URL
         trust_env=False,  # the environment was read once, above
     )
+
+
+def _context(bundle: str) -> ssl.SSLContext:
+    """A TLS context trusting the CA bundle file (or directory) ``bundle``."""
+    if os.path.isdir(bundle):
+        return ssl.create_default_context(capath=bundle)
+    return ssl.create_default_context(cafile=bundle)
 
 
 class AsyncTransport:
