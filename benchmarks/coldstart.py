@@ -1,5 +1,12 @@
 """Cold start: import and build a client in a fresh interpreter; wall time and peak RSS.
 
+Start-up (:func:`measure_startup`, issue 15 item 7) is the whole-process wall time of
+``python -I -c "import verizon_sdk; <build a client>"`` against ``python -I -c "import requests"``,
+interleaved, median of 10 runs each; goal: at most 1.25 times. Run it alone, also against
+another source tree (say the code before a change, from ``git archive``)::
+
+    python benchmarks/coldstart.py --rounds 10 [--source /tmp/verizon-sdk-before]
+
 Each measurement is one new ``python -I`` process that imports nothing before the clock starts
 (``time`` is built in), runs the snippet, stops the clock, then reads its own peak resident
 set size. The parent also times the whole process (interpreter start-up included). Contenders
@@ -14,6 +21,9 @@ and the clients loaded) reports the parent's peak as its own when that is higher
 
 from __future__ import annotations
 
+import argparse
+import json
+import statistics
 import subprocess
 import sys
 import time
@@ -159,3 +169,90 @@ def measure_cold_start(keys: list[str], rounds: int, fill: dict[str, str]) -> di
             )
             results["ratios"][f"{ours} / {other}"] = measure.summary(ratios)
     return results
+
+
+#: Whole-process start-up: the client is built (no request is sent, so no server is needed).
+_STARTUP = {
+    "requests": "import requests",
+    "ours": _OURS.format(m2m="startup-m2m-token", root="http://127.0.0.1:9/api"),
+}
+STARTUP_GOAL = 1.25
+_STARTUP_PROBE = """
+import sys
+feature = ("verizon_sdk.bulk", "verizon_sdk._pagination", "apimatic_core.api_call")
+print(json.dumps({"modules": len(sys.modules),
+                  "verizon_sdk": sorted(m for m in sys.modules if m.startswith("verizon_sdk")),
+                  "feature_modules_loaded": [m for m in feature if m in sys.modules]}))
+"""
+
+
+def _startup_once(key: str, source: str) -> float:
+    code = f"import sys\nsys.path.insert(0, {source!r})\n" + _STARTUP[key]
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, check=False)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"start-up of {key!r} failed:\n{done.stderr.decode()}")
+    return seconds
+
+
+def measure_startup(rounds: int = 10, source: str = SOURCE) -> dict[str, Any]:
+    """Whole-process seconds of ``requests`` and ``ours``, interleaved; medians and the ratio."""
+    keys = list(_STARTUP)
+    for key in keys:  # warm the OS file cache and the bytecode caches
+        _startup_once(key, source)
+    runs: dict[str, list[float]] = {key: [] for key in keys}
+    for round_index in range(rounds):
+        for key in keys if round_index % 2 == 0 else reversed(keys):
+            runs[key].append(_startup_once(key, source))
+    medians = {key: statistics.median(values) for key, values in runs.items()}
+    ratio = medians["ours"] / medians["requests"]
+    probe = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys, json\nsys.path.insert(0, {source!r})\n"
+            + _STARTUP["ours"]
+            + _STARTUP_PROBE,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {
+        "label": "whole process: import verizon_sdk + client ÷ import requests",
+        "rounds": rounds,
+        "source": source,
+        "process_seconds": {key: measure.summary(values) for key, values in runs.items()},
+        "runs": runs,
+        "ratio_of_medians": ratio,
+        "per_round_ratio": measure.summary(
+            measure.per_round_ratios(runs["ours"], runs["requests"])
+        ),
+        "goal": STARTUP_GOAL,
+        "met": ratio <= STARTUP_GOAL,
+        "loaded": json.loads(probe.stdout),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="whole-process start-up, ours ÷ requests")
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--source", default=SOURCE, help="the tree whose verizon_sdk is measured")
+    args = parser.parse_args(argv)
+    result = measure_startup(args.rounds, args.source)
+    seconds = result["process_seconds"]
+    print(
+        f"source {args.source}: requests {seconds['requests']['median'] * 1e3:.1f} ms, "
+        f"ours {seconds['ours']['median'] * 1e3:.1f} ms (medians of {args.rounds}); "
+        f"ratio {result['ratio_of_medians']:.3f} (goal <= {STARTUP_GOAL}); "
+        f"per-round median {result['per_round_ratio']['median']:.3f}; "
+        f"{len(result['loaded']['verizon_sdk'])} verizon_sdk modules, "
+        f"{result['loaded']['modules']} in all"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -129,6 +129,29 @@ def markdown(results: dict[str, Any]) -> str:
             *[f"| {name} | {_range(summary)} |" for name, summary in cold["ratios"].items()],
             "",
         ]
+    if results.get("startup"):
+        up = results["startup"]
+        seconds = up["process_seconds"]
+        out += [
+            "## Start-up (whole process)",
+            "",
+            f"`python -I -c` each, interleaved, {up['rounds']} runs each; medians.",
+            "",
+            "| process | median, ms | p25-p75, ms |",
+            "|---|---:|---|",
+            *[
+                f"| {key} | {s['median'] * 1e3:.1f} | {s['p25'] * 1e3:.1f}-{s['p75'] * 1e3:.1f} |"
+                for key, s in seconds.items()
+            ],
+            "",
+            f"- ours ÷ requests (ratio of the medians): {up['ratio_of_medians']:.3f}; goal "
+            f"<= {up['goal']:g}: {'met' if up['met'] else 'NOT met'}",
+            f"- per-round ratio: {_range(up['per_round_ratio'], 3)}",
+            f"- after `import verizon_sdk` + client: {len(up['loaded']['verizon_sdk'])} "
+            f"verizon_sdk modules, {up['loaded']['modules']} modules in all; feature modules "
+            f"loaded: {', '.join(up['loaded']['feature_modules_loaded']) or 'none'}",
+            "",
+        ]
     if results.get("iterate"):
         it = results["iterate"]
         out += [

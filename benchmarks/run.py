@@ -19,7 +19,8 @@ The cases (targets from issue 6):
    (``fixed_server.py``, its own process) isolates the clients' own cost. Contenders and what
    each does per call: ``contenders.py``. Method: ``measure.py``.
 4. Cold start: import and build a client in a fresh interpreter; time and peak RSS
-   (``coldstart.py``).
+   (``coldstart.py``). Start-up (issue 15): whole-process wall time of ``import verizon_sdk`` +
+   a client against ``import requests``, 10 interleaved runs each, goal at most 1.25 times.
 5. Iterate 100,000 licensed devices, pages of 1,000, RSS growth; 6. bulk assign of 100,000 ids
    with 50 ms latency, 8 workers against 1 (``fleet.py``, against the simulator).
 
@@ -62,6 +63,7 @@ class Settings:
     warmup: int
     batch_seconds: float
     cold_rounds: int
+    startup_rounds: int
     iterate_devices: int
     bulk_devices: int
     bulk_latency: float
@@ -73,6 +75,7 @@ FULL = Settings(
     warmup=20,
     batch_seconds=0.15,
     cold_rounds=15,
+    startup_rounds=10,
     iterate_devices=100_000,
     bulk_devices=100_000,
     bulk_latency=0.05,
@@ -83,13 +86,14 @@ QUICK = Settings(
     warmup=2,
     batch_seconds=0.002,
     cold_rounds=1,
+    startup_rounds=1,
     iterate_devices=3_000,
     bulk_devices=2_000,
     bulk_latency=0.01,
     bulk_rounds=1,
 )
 
-CASES = ("status100", "status1000", "assign100", "cold", "iterate", "bulk")
+CASES = ("status100", "status1000", "assign100", "cold", "startup", "iterate", "bulk")
 
 _PACKAGES = (
     "verizon-sdk",
@@ -248,6 +252,9 @@ def run(selected: list[str], settings: Settings, without: set[str], mode: str) -
         rss = _target("peak RSS, import + client", "MiB", cold["ours"]["peak_rss_mib"], "<=", 33)
         rss["ratio"] = False
         targets.append(rss)
+    if "startup" in selected:
+        print("-- start-up (whole process) ...", flush=True)
+        results["startup"] = coldstart.measure_startup(settings.startup_rounds)
     if "iterate" in selected:
         print("-- iterate ...", flush=True)
         iterate = fleet.measure_iterate(settings.iterate_devices, 1000)

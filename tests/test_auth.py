@@ -24,7 +24,7 @@ from tests.conftest import (
     token_body,
 )
 from verizon_sdk import M2MSessionCredentials, ThingspaceOauthCredentials
-from verizon_sdk._auth import OAuthTokenProvider
+from verizon_sdk._pipeline import OAuthTokenProvider
 from verizon_sdk._redaction import Redactor
 from verizon_sdk.exceptions import (
     APIConnectionError,

@@ -95,3 +95,17 @@ print(sorted(name for name in {heavy!r} if name in sys.modules))
         [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_startup_case_reports_whole_process_ratio_and_modules(tmp_path: Path) -> None:
+    # Issue 15 item 7: the case is measured and reported (its numbers are not asserted).
+    done, results = _run_quick(tmp_path, "--only", "startup")
+    startup = results["startup"]
+    assert set(startup["process_seconds"]) == {"requests", "ours"}
+    assert startup["goal"] == 1.25
+    medians = {k: v["median"] for k, v in startup["process_seconds"].items()}
+    assert startup["ratio_of_medians"] == medians["ours"] / medians["requests"]
+    assert startup["met"] is (startup["ratio_of_medians"] <= 1.25)
+    assert startup["loaded"]["feature_modules_loaded"] == []
+    assert "## Start-up (whole process)" in (tmp_path / "results.md").read_text()
+    assert "start-up (whole process)" in done.stdout

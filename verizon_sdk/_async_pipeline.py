@@ -4,7 +4,7 @@ Nothing is decided here that the sync client decides elsewhere: the arguments ar
 the request described by :mod:`verizon_sdk._calls`, the credentials come from the auth flow of
 :mod:`verizon_sdk._auth` (driven by :class:`AsyncAuthDriver` under an ``asyncio.Lock``), the
 transport retries with the shared policy (:mod:`verizon_sdk._async_transport`), statuses map to
-exceptions through ``STATUS_ERRORS``, and a 2xx body is parsed by ``_pipeline.parse_body``.
+exceptions through ``STATUS_ERRORS``, and a 2xx body is parsed by ``_calls.parse_body``.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ from verizon_sdk._calls import (
     JSON,
     check_arguments,
     endpoint_url,
+    parse_body,
     redactor_for,
     serialize_body,
     user_agent,
 )
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._endpoints import Endpoint
-from verizon_sdk._pipeline import parse_body
 from verizon_sdk._redaction import SafeRequest
 from verizon_sdk._retry import SAFE_METHODS
 from verizon_sdk.exceptions import (
@@ -164,7 +164,8 @@ class AsyncPipeline:
                 if answer.status_code == 401 and hint:
                     error.hint = hint  # type: ignore[attr-defined, unused-ignore]
                 raise error
-            return parse_body(endpoint.response_model, answer)  # type: ignore[no-any-return]
+            parsed: Answer = parse_body(endpoint.response_model, answer)
+            return parsed
         except APIException as exc:
             exc.redact(self.redactor)
             raise

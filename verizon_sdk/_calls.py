@@ -1,4 +1,4 @@
-"""What one endpoint call sends, decided once for both drivers (no I/O).
+"""What one endpoint call sends and how its 2xx body is read, decided once for both drivers.
 
 :func:`check_arguments` validates a call's arguments (raising before anything is sent);
 :func:`redactor_for` and :func:`user_agent` derive the per-client values; :func:`endpoint_url`
@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from verizon_sdk._checks import check_account, check_body
 from verizon_sdk._configuration import Configuration
-from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._redaction import Redactor
 from verizon_sdk._version import __version__
+from verizon_sdk.exceptions import UnexpectedResponseError
+
+if TYPE_CHECKING:
+    from verizon_sdk._endpoints import Endpoint
 
 JSON = "application/json"
 
@@ -66,3 +69,40 @@ def user_agent(config: Configuration) -> str:
     return config.user_agent or (
         f"verizon-sdk/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
     )
+
+
+def parse_body(model: Any, response: Any) -> Any:
+    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+
+    For a POST the error says that the service accepted the request: it was probably
+    applied, so it must not simply be sent again (the bulk methods reconcile instead).
+    """
+    accepted = (
+        "; the service accepted the request (2xx), so it was probably applied"
+        if getattr(response.request, "http_method", None) == "POST"
+        else ""
+    )
+
+    def unexpected(problem: str) -> UnexpectedResponseError:
+        return UnexpectedResponseError(problem + accepted, response)
+
+    content_type = response.headers.get("Content-Type", "")
+    if content_type and "json" not in content_type.lower():
+        raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
+    text = response.text
+    if not text or not text.strip():
+        raise unexpected("empty body where a JSON object was expected")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise unexpected(f"body is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise unexpected(f"expected a JSON object, got a JSON {type(data).__name__}")
+    try:
+        parsed = model.from_dictionary(data)
+    except (TypeError, ValueError) as exc:
+        raise unexpected(f"body is not a {model.__name__}: {exc}") from exc
+    if len(parsed.additional_properties) == len(data):
+        raise unexpected(f"body has none of the fields of {model.__name__}")
+    response.body = parsed
+    return response

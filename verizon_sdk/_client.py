@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from functools import cached_property
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verizon_sdk._configuration import Configuration, Environment
 from verizon_sdk._credentials import (
@@ -15,11 +15,13 @@ from verizon_sdk._credentials import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk._pipeline import Pipeline
-from verizon_sdk.controllers import (
-    SoftwareManagementLicensesV2Controller,
-    SoftwareManagementLicensesV3Controller,
-)
 from verizon_sdk.exceptions import ConfigurationError
+
+if TYPE_CHECKING:  # the controllers (endpoints, models) are imported on first use
+    from verizon_sdk.controllers import (
+        SoftwareManagementLicensesV2Controller,
+        SoftwareManagementLicensesV3Controller,
+    )
 
 
 class VerizonClient:
@@ -102,10 +104,14 @@ class VerizonClient:
 
     @cached_property
     def software_management_licenses_v2(self) -> SoftwareManagementLicensesV2Controller:
+        from verizon_sdk.controllers import SoftwareManagementLicensesV2Controller
+
         return SoftwareManagementLicensesV2Controller(self._pipeline)
 
     @cached_property
     def software_management_licenses_v3(self) -> SoftwareManagementLicensesV3Controller:
+        from verizon_sdk.controllers import SoftwareManagementLicensesV3Controller
+
         return SoftwareManagementLicensesV3Controller(self._pipeline)
 
     @property

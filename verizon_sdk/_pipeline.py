@@ -1,213 +1,233 @@
 """Runs an :class:`~verizon_sdk._endpoints.Endpoint` through apimatic-core.
 
 This is the one place that validates an endpoint call's arguments, builds the request (headers,
-auth, body), sends it, maps statuses to exceptions, parses the body with the
+body), sends it, maps statuses to exceptions, parses the body with the
 ``json`` module (never jsonpickle, which can run code from a response, never
-YAML), refreshes
-rejected tokens once, and turns transport failures into SDK errors.
+YAML), and turns transport failures into SDK errors. The credentials come from
+:mod:`verizon_sdk._auth`'s flow, which :class:`SyncAuthDriver` drives: it sends the token and
+login requests the flow asks for and feeds each response back.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Mapping
-from functools import cache, partial
-from types import SimpleNamespace
+from collections.abc import Callable, Generator, Mapping
+from contextlib import closing
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
 import urllib3
-from apimatic_core_interfaces.logger.logger import Logger
 
 from verizon_sdk._auth import (
-    M2M_AUTH,
-    OAUTH_AUTH,
-    BearerAuth,
-    M2MSessionProvider,
-    M2MTokenAuth,
-    OAuthTokenProvider,
-    StaticM2MToken,
-    rejected_credentials,
+    Auth,
+    AuthFlow,
+    AuthRequest,
+    AuthResponse,
+    Credentials,
+    OAuthToken,
 )
-from verizon_sdk._calls import JSON, check_arguments, redactor_for, serialize_body, user_agent
+from verizon_sdk._calls import (
+    JSON,
+    check_arguments,
+    parse_body,
+    redactor_for,
+    serialize_body,
+    user_agent,
+)
 from verizon_sdk._configuration import Configuration
-from verizon_sdk._endpoints import Endpoint
+from verizon_sdk._credentials import ThingspaceOauthCredentials
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
 from verizon_sdk._transport import (
     SAFE_METHODS,
-    SdkHttpClient,
     build_session,
     transport_error,
 )
 from verizon_sdk.exceptions import (
-    STATUS_ERRORS,
     APIException,
+    APIStatusError,
     AuthenticationError,
-    TokenRequestError,
-    UnexpectedResponseError,
 )
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from apimatic_core.configurations.global_configuration import GlobalConfiguration
     from apimatic_core.http.response.api_response import ApiResponse
-    from apimatic_core.logger.configuration.api_logging_configuration import (
-        ApiLoggingConfiguration,
-    )
+
+    from verizon_sdk._endpoints import Endpoint
 
 logger = logging.getLogger("verizon_sdk")
 
 
-@cache
-def _core() -> Any:
-    """apimatic-core's call pipeline, imported on first use rather than with the package.
+def _core() -> ModuleType:
+    """apimatic-core's call pipeline (:mod:`verizon_sdk._apimatic`), imported on first use."""
+    from verizon_sdk import _apimatic
 
-    Importing it pulls in jsonpickle (and PyYAML, when installed) and dateutil: about a quarter
-    of a cold ``import verizon_sdk`` and 2 MiB (see ``benchmarks/``). Programs that import
-    the SDK without calling the service (``verizon-licenses --help``, test collection) do not
-    pay for it; the first request does, once per process.
+    return _apimatic
+
+
+def post(
+    session: requests.Session,
+    url: str,
+    timeout: tuple[float, float],
+    what: str,
+    *,
+    idempotent: bool,
+    **kwargs: Any,
+) -> requests.Response:
+    """POST through the shared session, turning transport failures into SDK errors.
+
+    The error is raised outside the ``except`` block: the ``requests`` error it replaces holds
+    the sent request (Basic credentials, a Bearer token, a password in a login body), so it is
+    neither its ``__cause__`` nor its ``__context__``. ``never_sent`` is set: whatever happened
+    to this token or login request, the licenses request it was for never left.
     """
-    from apimatic_core.api_call import ApiCall
-    from apimatic_core.authentication.multiple.and_auth_group import And
-    from apimatic_core.configurations.endpoint_configuration import EndpointConfiguration
-    from apimatic_core.configurations.global_configuration import GlobalConfiguration
-    from apimatic_core.http.configurations.http_client_configuration import (
-        HttpClientConfiguration,
-    )
-    from apimatic_core.logger.configuration import api_logging_configuration
-    from apimatic_core.request_builder import RequestBuilder
-    from apimatic_core.response_handler import ResponseHandler
-    from apimatic_core.types.error_case import ErrorCase
-    from apimatic_core.types.parameter import Parameter
-
-    return SimpleNamespace(
-        ApiCall=ApiCall,
-        And=And,
-        EndpointConfiguration=EndpointConfiguration,
-        GlobalConfiguration=GlobalConfiguration,
-        HttpClientConfiguration=HttpClientConfiguration,
-        logging=api_logging_configuration,
-        RequestBuilder=RequestBuilder,
-        ResponseHandler=ResponseHandler,
-        Parameter=Parameter,
-        global_errors={
-            code: ErrorCase().error_message(reason).exception_type(cls)
-            for code, (cls, reason) in STATUS_ERRORS.items()
-        },
-    )
+    try:
+        return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        error = transport_error(what, exc, idempotent=idempotent, advice="")
+    error.never_sent = True
+    raise error
 
 
-class _StdlibLogger(Logger):  # type: ignore[misc]
-    """apimatic ``Logger`` that writes to the ``verizon_sdk`` logger, secrets masked."""
+class SyncAuthDriver:
+    """Runs an :mod:`verizon_sdk._auth` flow with blocking I/O (see that module's docstring).
 
-    def __init__(self, redactor: Redactor) -> None:
+    Token and login requests go through the shared ``requests`` session under one lock, each
+    only if still needed; the licenses request is the ``send`` function given to :meth:`run`.
+    Errors the flow raises are redacted here.
+    """
+
+    def __init__(
+        self, session: requests.Session, timeout: tuple[float, float], redactor: Redactor
+    ) -> None:
+        self._session = session
+        self._timeout = timeout
         self._redactor = redactor
+        self._lock = threading.Lock()
 
-    def log(self, level: int, message: str, params: Mapping[str, Any]) -> None:
-        if logger.isEnabledFor(level):
-            logger.log(level, "%s", self._redactor(message % tuple(params.values())))
+    def run(self, flow: AuthFlow, send: Callable[[Credentials], ApiResponse]) -> ApiResponse:
+        """Drive ``flow``; ``send`` sends the licenses request with the given credentials."""
+        with closing(flow):
+            step = self._advance(flow, None)
+            while True:
+                if isinstance(step, AuthRequest):
+                    step = self._fetch(flow, step)
+                    continue
+                try:
+                    response = send(step)
+                except AuthenticationError as exc:  # a 401: the flow decides
+                    hint = self._finish(flow, exc)
+                    if isinstance(hint, (AuthRequest, Credentials)):
+                        step = hint
+                        continue
+                    exc.hint = hint
+                    raise
+                except APIStatusError as exc:  # authenticated, answered with an error
+                    self._finish(flow, exc)
+                    raise
+                self._finish(flow, response)
+                return response
+
+    def token(self, flow: Generator[AuthRequest, AuthResponse | None, Any]) -> Any:
+        """Drive a flow that asks only for token or login requests; its result."""
+        with closing(flow):
+            step: Any = self._advance(flow, None)
+            while isinstance(step, AuthRequest):
+                step = self._fetch(flow, step)
+            return step.value
+
+    def _fetch(self, flow: Generator[Any, AuthResponse | None, Any], request: AuthRequest) -> Any:
+        with self._lock:  # the flow updates its state before the next thread asks
+            response = self._post(request) if request.still_needed() else None
+            return self._advance(flow, response)
+
+    def _post(self, request: AuthRequest) -> AuthResponse:
+        logger.debug("%s to %s", request.what, request.url)
+        try:
+            response = post(
+                self._session,
+                request.url,
+                self._timeout,
+                request.what,
+                idempotent=request.idempotent,
+                headers=dict(request.headers),
+                data=request.form,
+                json=request.json,
+            )
+        except APIException as exc:
+            exc.redact(self._redactor)
+            raise
+        return AuthResponse(response.status_code, response.headers, response.text)
+
+    def _advance(self, flow: Generator[Any, AuthResponse | None, Any], value: Any) -> Any:
+        """The flow's next step, or its return value as a ``_Returned``."""
+        try:
+            return flow.send(value)
+        except StopIteration as stop:  # not kept: its traceback would hold the caller's frames
+            return _Returned(stop.value)
+        except APIException as exc:
+            exc.redact(self._redactor)
+            raise
+
+    def _finish(self, flow: AuthFlow, outcome: ApiResponse | APIStatusError) -> Any:
+        """Tell the flow how the licenses request was answered; its next step or result."""
+        if isinstance(outcome, APIStatusError):
+            answer = AuthResponse(outcome.response_code or 0, outcome.headers, outcome.body or "")
+        else:
+            answer = AuthResponse(outcome.status_code, outcome.headers, outcome.text or "")
+        step = self._advance(flow, answer)
+        return step.value if isinstance(step, _Returned) else step
 
 
-def _logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
-    # Header masking is apimatic's allow-list: Authorization and VZ-M2M-Token are masked.
-    config = _core().logging
-    request = config.ApiRequestLoggingConfiguration(
-        log_body=True,
-        log_headers=True,
-        headers_to_include=None,
-        headers_to_exclude=None,
-        headers_to_unmask=None,
-        include_query_in_path=True,
-    )
-    response = config.ApiResponseLoggingConfiguration(
-        log_body=True,
-        log_headers=True,
-        headers_to_include=None,
-        headers_to_exclude=None,
-        headers_to_unmask=None,
-    )
-    logging_configuration: ApiLoggingConfiguration = config.ApiLoggingConfiguration(
-        logger=_StdlibLogger(redactor),
-        log_level=logging.DEBUG,
-        mask_sensitive_headers=True,
-        request_logging_config=request,
-        response_logging_config=response,
-    )
-    return logging_configuration
+class _Returned:
+    """What a finished flow returned."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
 
 
-def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
-    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+class OAuthTokenProvider:
+    """The OAuth access token alone, fetched through the sync driver when absent or stale."""
 
-    For a POST the error says that the service accepted the request: it was probably
-    applied, so it must not simply be sent again (the bulk methods reconcile instead).
-    """
-    accepted = (
-        "; the service accepted the request (2xx), so it was probably applied"
-        if getattr(response.request, "http_method", None) == "POST"
-        else ""
-    )
+    def __init__(
+        self,
+        credentials: ThingspaceOauthCredentials,
+        token_url: str,
+        session: requests.Session,
+        timeout: tuple[float, float],
+        redactor: Redactor,
+        refresh_skew: float = 60.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.state = OAuthToken(credentials, token_url, redactor, refresh_skew, clock)
+        self._driver = SyncAuthDriver(session, timeout, redactor)
 
-    def unexpected(problem: str) -> UnexpectedResponseError:
-        return UnexpectedResponseError(problem + accepted, response)
+    def token(self) -> str:
+        grant = self._driver.token(self.state.flow())
+        return str(grant.token)
 
-    content_type = response.headers.get("Content-Type", "")
-    if content_type and "json" not in content_type.lower():
-        raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
-    text = response.text
-    if not text or not text.strip():
-        raise unexpected("empty body where a JSON object was expected")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise unexpected(f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise unexpected(f"expected a JSON object, got a JSON {type(data).__name__}")
-    try:
-        parsed = model.from_dictionary(data)
-    except (TypeError, ValueError) as exc:
-        raise unexpected(f"body is not a {model.__name__}: {exc}") from exc
-    if len(parsed.additional_properties) == len(data):
-        raise unexpected(f"body has none of the fields of {model.__name__}")
-    response.body = parsed
-    return response
+    def invalidate(self, rejected: str | None = None) -> None:
+        """Drop the cached token, unless another thread already replaced ``rejected``."""
+        self.state.reject_token(rejected)
 
 
 class Pipeline:
-    """One client's request machinery: session, auth providers and apimatic configuration."""
+    """One client's request machinery: session, auth flow and apimatic configuration."""
 
     def __init__(self, config: Configuration) -> None:
         self.config = config
-        oauth_credentials = config.thingspace_oauth_credentials
-        assert oauth_credentials is not None  # Configuration guarantees it
-        session_credentials = config.m2m_session_credentials
         self.redactor = redactor_for(config)
         self.session = build_session(config)
         self._owns_session = config.http_session is None
         timeout = config.timeout.as_requests()
-        self.oauth = OAuthTokenProvider(
-            oauth_credentials,
-            config.token_url,
-            self.session,
-            timeout,
-            self.redactor,
-            refresh_skew=config.token_refresh_skew,
-        )
-        self.m2m: StaticM2MToken | M2MSessionProvider
-        if session_credentials is not None:
-            self.m2m = M2MSessionProvider(
-                session_credentials,
-                config.login_url,
-                self.session,
-                timeout,
-                self.redactor,
-                self.oauth,
-            )
-        else:
-            assert config.vz_m2m_token_credentials is not None
-            self.m2m = StaticM2MToken(config.vz_m2m_token_credentials)
-        self._http_client = SdkHttpClient(self.session, timeout)
+        self.auth = Auth.for_configuration(config, self.redactor)
+        self._driver = SyncAuthDriver(self.session, timeout, self.redactor)
+        self._timeout = timeout
         self._user_agent = user_agent(config)
         # apimatic configurations (quiet, logged): built on the first request, see _core().
         self._configurations: tuple[GlobalConfiguration, GlobalConfiguration] | None = None
@@ -219,25 +239,29 @@ class Pipeline:
             with self._configurations_lock:
                 configurations = self._configurations
                 if configurations is None:
+                    http_client = _core().SdkHttpClient(self.session, self._timeout)
                     configurations = self._configurations = (
-                        self._build_configuration(None),
-                        self._build_configuration(_logging_configuration(self.redactor)),
+                        self._build_configuration(http_client, None),
+                        self._build_configuration(
+                            http_client, _core().logging_configuration(self.redactor)
+                        ),
                     )
         return configurations[logged]
 
-    def _build_configuration(self, logging_configuration: Any) -> GlobalConfiguration:
+    def _build_configuration(
+        self, http_client: Any, logging_configuration: Any
+    ) -> GlobalConfiguration:
         config, core = self.config, _core()
         # apimatic reads only the HTTP client and the logging settings from here: timeouts,
         # retries and proxies live on the session that SdkHttpClient sends through.
         http = core.HttpClientConfiguration(logging_configuration=logging_configuration)
-        http.set_http_client(self._http_client)
+        http.set_http_client(http_client)
         configuration: GlobalConfiguration = (
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
             .global_header("Accept", JSON)
             .global_header("Content-Type", JSON)  # on every request, GET too: Verizon's pages
             .user_agent(self._user_agent)
-            .auth_managers({OAUTH_AUTH: BearerAuth(self.oauth), M2M_AUTH: M2MTokenAuth(self.m2m)})
             .base_uri_executor(config.server_url)
         )
         return configuration
@@ -251,45 +275,13 @@ class Pipeline:
     def execute(self, endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> ApiResponse:
         """Validate ``arguments``, send the request, and return the parsed response.
 
-        A 401 renews the credential it blames and replays the request; each
-        credential is renewed at most once per call (see :meth:`_to_renew`).
+        The auth flow supplies the credentials and, after a 401, decides whether to renew
+        and replay (:mod:`verizon_sdk._auth`).
         """
         query = check_arguments(self.config, endpoint, arguments)
         body = arguments.get("body")
-        renewed: set[str] = set()
-        while True:
-            try:
-                return self._send(endpoint, arguments, query, body)
-            except _Rejected as rejected:
-                renew = self._to_renew(rejected.error, renewed)
-                sent, rejected.sent = rejected.sent, {}  # keep no token on what is raised
-                if not renew:
-                    raise rejected.error from None
-                self._drop_rejected_tokens(sent, renew)
-                renewed |= renew
-                logger.debug("401 from %s; renewing %s and replaying", endpoint.name, sorted(renew))
-
-    def _to_renew(self, exc: AuthenticationError, renewed: set[str]) -> frozenset[str]:
-        """The credentials to renew after a 401; empty: give up.
-
-        Each credential is renewed at most once per call. The 401 body may name the
-        rejected credential (the simulator's ``AccessToken.Expired`` /
-        ``SessionToken.Expired``; the real service's format is unknown): then only that
-        one is renewed, so an expired OAuth token does not cost a login. Otherwise (no
-        name, a name that cannot be renewed such as a static ``VZ-M2M-Token``, or a name
-        already renewed during this call, in case the body was wrong) every renewable
-        credential not yet renewed is. Nothing left to renew: the 401 stands.
-        """
-        renewable = {OAUTH_AUTH} | ({M2M_AUTH} if self.m2m.renewable else set())
-        blamed = (rejected_credentials(exc.body) & renewable) - renewed
-        return frozenset(blamed or renewable - renewed)
-
-    def _drop_rejected_tokens(self, sent: Mapping[str, str], renew: frozenset[str]) -> None:
-        if OAUTH_AUTH in renew:
-            bearer = sent.get("Authorization", "")
-            self.oauth.invalidate(bearer[7:] if bearer.startswith("Bearer ") else None)
-        if M2M_AUTH in renew:
-            self.m2m.invalidate(sent.get("VZ-M2M-Token"))
+        send = partial(self._send, endpoint, arguments, query, body)
+        return self._driver.run(self.auth.auth_flow(endpoint.name), send)
 
     def _send(
         self,
@@ -297,6 +289,7 @@ class Pipeline:
         arguments: Mapping[str, Any],
         query: Mapping[str, str],
         body: Any,
+        credentials: Credentials,
     ) -> ApiResponse:
         core = _core()
         builder = (
@@ -304,9 +297,9 @@ class Pipeline:
             .server(endpoint.server)
             .path(endpoint.path)
             .http_method(endpoint.method)
-            # M2M first: a session login may renew the OAuth token the Bearer header then uses
-            .auth(core.And(M2M_AUTH, OAUTH_AUTH))
         )
+        for name, value in credentials.headers.items():
+            builder.header_param(core.Parameter().key(name).value(value))
         for name in endpoint.path_params:
             builder.template_param(
                 core.Parameter().key(name).value(arguments[name]).should_encode(True)
@@ -330,13 +323,6 @@ class Pipeline:
         )
         try:
             response: ApiResponse = call.execute()
-        except TokenRequestError as exc:  # the token endpoint or login failed
-            exc.redact(self.redactor)
-            raise
-        except AuthenticationError as exc:  # a 401 from the endpoint itself
-            sent = _credentials_sent(exc)  # read before redaction masks them
-            exc.redact(self.redactor)
-            raise _Rejected(exc, sent) from None
         except APIException as exc:
             exc.redact(self.redactor)
             raise
@@ -348,20 +334,6 @@ class Pipeline:
             raise error from exc
         response.request = SafeRequest(response.request)  # with_raw_response hands it out
         return response
-
-
-class _Rejected(Exception):
-    """Internal: a 401 and the credentials its request carried (the error itself is redacted)."""
-
-    def __init__(self, error: AuthenticationError, sent: Mapping[str, str]) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.sent = sent
-
-
-def _credentials_sent(exc: APIException) -> dict[str, str]:
-    headers = getattr(getattr(exc.response, "request", None), "headers", None) or {}
-    return {name: value for name, value in headers.items() if name.lower() in CREDENTIAL_HEADERS}
 
 
 def _mask_sent_request(exc: BaseException) -> None:

@@ -1,7 +1,7 @@
 """The HTTP layer under apimatic-core: one ``requests`` session, retries, no shared mutation.
 
 apimatic's ``RequestsClient.execute`` rewrites the retry settings of the
-session's adapters on every call (a shared-state hazard), so :class:`SdkHttpClient`
+session's adapters on every call (a shared-state hazard), so ``_apimatic.SdkHttpClient``
 overrides it to send the request as configured and nothing else. The retry
 policy (:class:`SdkRetry`) lives on the adapters, is built once per client and
 is never changed afterwards: urllib3 derives a new ``Retry`` object for every
@@ -18,8 +18,6 @@ from typing import Any
 
 import requests
 import urllib3
-from apimatic_core.factories.http_response_factory import HttpResponseFactory
-from apimatic_requests_client_adapter.requests_client import RequestsClient
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
@@ -256,28 +254,3 @@ def connection_error(
     error = error_class(message)
     error.never_sent = not_sent
     return error
-
-
-class SdkHttpClient(RequestsClient):  # type: ignore[misc]
-    """apimatic ``HttpClient`` that sends each request once through the session."""
-
-    def __init__(self, session: requests.Session, timeout: tuple[float, float]) -> None:
-        super().__init__(
-            timeout=timeout,
-            http_client_instance=session,
-            override_http_client_configuration=False,
-            response_factory=HttpResponseFactory(),
-        )
-
-    def execute(self, request: Any, endpoint_configuration: Any) -> Any:
-        response = self.session.request(
-            request.http_method,  # HttpMethodEnum values are the method names
-            request.query_url,
-            headers=request.headers,
-            params=request.query_parameters,
-            data=request.parameters,
-            files=request.files or None,
-            timeout=self.timeout,
-            allow_redirects=False,  # never forward the tokens to another URL
-        )
-        return self.convert_response(response, False, request)

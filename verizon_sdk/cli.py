@@ -26,6 +26,8 @@ from verizon_sdk._configuration import Configuration, Environment
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
 from verizon_sdk.models import V2LicenseIMEI, V2ListOfLicensesToRemoveRequest
 
+__all__ = ["main"]
+
 EXIT_OK, EXIT_DEVICES_FAILED, EXIT_USAGE, EXIT_API, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 EXIT_BROKEN_PIPE = 141  # as if killed by SIGPIPE, like other Unix tools
 

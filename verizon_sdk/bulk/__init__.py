@@ -156,6 +156,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MAX_WORKERS",
+    "Action",
     "BulkOptions",
     "BulkResult",
     "ChunkEvent",
@@ -229,7 +230,7 @@ def run_bulk(
     **options: Any,
 ) -> BulkResult:
     """Assign or remove (``action``) licenses for every id; see the module docstring."""
-    endpoint = ACTION_ENDPOINTS[action]
+    endpoint = _ACTION_ENDPOINTS[action]
 
     def send(ids: list[str]) -> V3LicenseAssignedRemovedResult:
         answer: V3LicenseAssignedRemovedResult = pipeline.execute(
@@ -240,15 +241,15 @@ def run_bulk(
     fetch = page_fetcher(
         pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
     )
-    run = prepare_run(_Run, pipeline.config, action, acc, device_ids, send, fetch, **options)
-    with settling(run):
+    run = _prepare_run(_Run, pipeline.config, action, acc, device_ids, send, fetch, **options)
+    with _settling(run):
         run.send_all()
         if reconcile:
             run.reconcile()
     return run.result
 
 
-ACTION_ENDPOINTS = {
+_ACTION_ENDPOINTS = {
     "assign": endpoints.V3_ASSIGN_LICENSES_TO_DEVICES,
     "remove": endpoints.V3_REMOVE_LICENSES_FROM_DEVICES,
 }
@@ -256,7 +257,7 @@ ACTION_ENDPOINTS = {
 RunT = TypeVar("RunT", bound=_Run)
 
 
-def prepare_run(
+def _prepare_run(
     run_class: type[RunT],
     config: Configuration,
     action: Action,
@@ -307,7 +308,7 @@ def prepare_run(
 
 
 @contextmanager
-def settling(run: _Run) -> Iterator[None]:
+def _settling(run: _Run) -> Iterator[None]:
     """Around sending and reconciling: the partial result on any exception, elapsed, bar closed."""
     result = run.result
     try:

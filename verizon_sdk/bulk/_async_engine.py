@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from verizon_sdk import _endpoints as endpoints
-from verizon_sdk.bulk import ACTION_ENDPOINTS, prepare_run, settling
+from verizon_sdk.bulk import _ACTION_ENDPOINTS, _prepare_run, _settling
 from verizon_sdk.bulk._engine import _Reply, _Run, advance
 from verizon_sdk.bulk._result import BulkResult, Outcome
 from verizon_sdk.bulk._rules import Action, _describe
@@ -113,7 +113,7 @@ async def arun_bulk(
     """:func:`verizon_sdk.bulk.run_bulk` with async I/O; ``device_ids`` may be an async iterable."""
     if not isinstance(device_ids, Iterable) and isinstance(device_ids, AsyncIterable):
         device_ids = [device_id async for device_id in device_ids]
-    endpoint = ACTION_ENDPOINTS[action]
+    endpoint = _ACTION_ENDPOINTS[action]
     status = endpoints.V3_GET_ACCOUNT_LICENSES_STATUS
 
     async def send(ids: list[str]) -> Any:
@@ -124,8 +124,8 @@ async def arun_bulk(
         arguments = {"acc": acc, "last_seen_device_id": cursor}
         return (await pipeline.execute(status, arguments)).body
 
-    run = prepare_run(AsyncRun, pipeline.config, action, acc, device_ids, send, fetch, **options)
-    with settling(run):
+    run = _prepare_run(AsyncRun, pipeline.config, action, acc, device_ids, send, fetch, **options)
+    with _settling(run):
         await run.asend_all()
         if reconcile:
             await run.areconcile()

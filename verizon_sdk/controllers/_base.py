@@ -3,14 +3,35 @@
 from __future__ import annotations
 
 import copy
+import importlib
 import warnings
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from verizon_sdk._endpoints import ALL_ENDPOINTS, PUBLISHED_SDK_ALIASES, Endpoint
-from verizon_sdk._pipeline import Pipeline
+if TYPE_CHECKING:
+    from verizon_sdk import _endpoints as endpoints
+    from verizon_sdk._endpoints import Endpoint
+    from verizon_sdk._pipeline import Pipeline
+
+__all__ = ["BaseController", "endpoints"]
 
 ModelT = TypeVar("ModelT")
+
+
+class _OnFirstUse:
+    """A module imported when an attribute is first read (Python's import lock makes the first
+    read from many threads at once safe); later reads cost a ``sys.modules`` look-up."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
+if not TYPE_CHECKING:
+    #: The endpoint table (and with it every model), imported on a controller's first call.
+    endpoints = _OnFirstUse("verizon_sdk._endpoints")
 
 
 class BaseController:
@@ -60,6 +81,8 @@ class _RawResponses:
 
     def __init__(self, controller: BaseController) -> None:
         self._controller = controller
+        from verizon_sdk._endpoints import ALL_ENDPOINTS, PUBLISHED_SDK_ALIASES
+
         names = [e.name for e in ALL_ENDPOINTS] + list(PUBLISHED_SDK_ALIASES)
         self._names = frozenset(n for n in names if callable(getattr(type(controller), n, None)))
 

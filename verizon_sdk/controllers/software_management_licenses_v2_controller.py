@@ -1,22 +1,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from verizon_sdk import _endpoints as endpoints
-from verizon_sdk import _pagination as pagination
 from verizon_sdk._checks import check_account
-from verizon_sdk.controllers._base import BaseController
-from verizon_sdk.models import (
-    FotaV2SuccessResult,
-    V2LicenseDevice,
-    V2LicenseIMEI,
-    V2LicensesAssignedRemovedResult,
-    V2LicenseSummary,
-    V2ListOfLicensesToRemove,
-    V2ListOfLicensesToRemoveRequest,
-    V2ListOfLicensesToRemoveResult,
-)
+from verizon_sdk.controllers._base import BaseController, endpoints
+
+if TYPE_CHECKING:  # the models load with the endpoints, on the first call
+    from verizon_sdk.models import (
+        FotaV2SuccessResult,
+        V2LicenseDevice,
+        V2LicenseIMEI,
+        V2LicensesAssignedRemovedResult,
+        V2LicenseSummary,
+        V2ListOfLicensesToRemove,
+        V2ListOfLicensesToRemoveRequest,
+        V2ListOfLicensesToRemoveResult,
+    )
 
 
 class SoftwareManagementLicensesV2Controller(BaseController):
@@ -84,6 +84,8 @@ class SoftwareManagementLicensesV2Controller(BaseController):
     def iter_account_licenses(self, account: str, *, pages: bool = False) -> Iterator[Any]:
         """Every licensed device of the account, across pages; ``pages=True`` yields the pages."""
         check_account("account", account)
+        from verizon_sdk import _pagination as pagination
+
         fetch = pagination.page_fetcher(
             self._pipeline,
             endpoints.V2_GET_ACCOUNT_LICENSE_STATUS,
@@ -110,6 +112,8 @@ class SoftwareManagementLicensesV2Controller(BaseController):
         endpoint = endpoints.V2_LIST_LICENSES_TO_REMOVE
         assert endpoint.deprecated is not None
         self._warn_deprecated("iter_licenses_to_remove", endpoint.deprecated)
+        from verizon_sdk import _pagination as pagination
+
         fetch = pagination.page_fetcher(self._pipeline, endpoint, "start_index", account=account)
         walk = pagination.iter_index_pages(fetch, what="V2 license removal candidates")
         return walk if pages else pagination.iter_items(walk)

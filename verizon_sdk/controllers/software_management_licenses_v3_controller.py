@@ -1,21 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from typing_extensions import Unpack
-
-from verizon_sdk import _endpoints as endpoints
-from verizon_sdk import _pagination as pagination
-from verizon_sdk import bulk
 from verizon_sdk._checks import check_account
-from verizon_sdk.controllers._base import BaseController
-from verizon_sdk.models import (
-    V3LicenseAssignedRemovedResult,
-    V3LicenseDevice,
-    V3LicenseIMEI,
-    V3LicenseSummary,
-)
+from verizon_sdk.controllers._base import BaseController, endpoints
+
+if TYPE_CHECKING:  # models, iterators and bulk methods: their modules load on first use
+    from typing_extensions import Unpack
+
+    from verizon_sdk import bulk
+    from verizon_sdk.models import (
+        V3LicenseAssignedRemovedResult,
+        V3LicenseDevice,
+        V3LicenseIMEI,
+        V3LicenseSummary,
+    )
 
 
 class SoftwareManagementLicensesV3Controller(BaseController):
@@ -62,6 +62,8 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         misbehaving server.
         """
         check_account("acc", acc)
+        from verizon_sdk import _pagination as pagination
+
         fetch = pagination.page_fetcher(
             self._pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
         )
@@ -78,6 +80,8 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         ``progress`` (False), ``on_chunk`` (None). See :mod:`verizon_sdk.bulk` for
         the four outcomes and reconciliation.
         """
+        from verizon_sdk import bulk
+
         options = bulk.check_options("assign_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "assign", acc, device_ids, **options)
 
@@ -85,5 +89,7 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
         """Remove licenses from any number of devices; options as ``assign_licenses_bulk``."""
+        from verizon_sdk import bulk
+
         options = bulk.check_options("remove_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "remove", acc, device_ids, **options)

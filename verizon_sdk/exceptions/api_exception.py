@@ -191,7 +191,17 @@ class APIStatusError(APIException):
 
 
 class AuthenticationError(APIStatusError):
-    """401: the service rejected the credentials (after one refresh and replay)."""
+    """401: the service rejected the credentials (after one refresh and replay).
+
+    ``hint`` is what the SDK concluded beyond the status, when it concluded something (for
+    example that the token endpoint keeps issuing the rejected token); ``str()`` ends with it.
+    """
+
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        return f"{text}; {self.hint}" if self.hint else text
 
 
 class TokenRequestError(AuthenticationError):

@@ -1,0 +1,181 @@
+"""The package's structure: an import graph without cycles, short modules, honest ``__all__``,
+and an ``import verizon_sdk`` that leaves the feature modules for later.
+
+The graph is read from the source with :mod:`ast`: every ``import`` and ``from ... import``,
+including those under ``TYPE_CHECKING`` and inside functions, counts as an edge.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "verizon_sdk"
+MAX_LINES = 450
+# Over-long today, each being split by another developer this round (issue 15 item 6): the
+# fidelity developer splits the simulator and models/_base.py, the newuser developer cli.py.
+# The lead removes this allow-list after merging those splits.
+BEING_SPLIT = {"simulator/_server.py", "simulator/_state.py", "models/_base.py", "cli.py"}
+PUBLIC_MODULES = [
+    "verizon_sdk",
+    "verizon_sdk.models",
+    "verizon_sdk.exceptions",
+    "verizon_sdk.controllers",
+    "verizon_sdk.bulk",
+    "verizon_sdk.simulator",
+    "verizon_sdk.cli",
+]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
+
+
+def imported(name: str, path: Path) -> set[str]:
+    """The ``verizon_sdk`` modules ``name`` imports, wherever in its source the import is."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        targets: list[str] = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            # "from pkg import mod" imports the module pkg.mod; "from pkg import name" runs pkg
+            submodules = [f"{base}.{a.name}" for a in node.names if f"{base}.{a.name}" in MODULES]
+            names_from_base = len(submodules) < len(node.names)
+            targets = submodules + ([base] if names_from_base else [])
+        for target in targets:
+            # "import a.b.c" also runs a and a.b: the nearest module of the package counts
+            while target and target not in MODULES:
+                target = target.rpartition(".")[0]
+            if target.startswith("verizon_sdk") and target != name:
+                found.add(target)
+    return found
+
+
+GRAPH = {name: imported(name, path) for name, path in MODULES.items()}
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle as a path ``[a, b, ..., a]``, or None."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state and (cycle := visit(nxt)) is not None:
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(graph):
+        if start not in state and (cycle := visit(start)) is not None:
+            return cycle
+    return None
+
+
+def test_cycle_finder_reports_a_cycle() -> None:
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_graph_sees_imports_under_type_checking_and_inside_functions() -> None:
+    # controllers import pagination and bulk inside methods, models only for type checking
+    v3 = GRAPH["verizon_sdk.controllers.software_management_licenses_v3_controller"]
+    assert {"verizon_sdk._pagination", "verizon_sdk.bulk", "verizon_sdk.models"} <= v3
+    assert "verizon_sdk._endpoints" in GRAPH["verizon_sdk.controllers._base"]
+
+
+def test_import_graph_has_no_cycle() -> None:
+    cycle = find_cycle(GRAPH)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle or [])
+
+
+def test_no_module_over_450_lines() -> None:
+    lengths = {
+        str(path.relative_to(PACKAGE)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in MODULES.values()
+    }
+    too_long = {p: n for p, n in lengths.items() if n > MAX_LINES and p not in BEING_SPLIT}
+    assert too_long == {}, f"modules over {MAX_LINES} lines: {too_long}"
+
+
+@pytest.mark.parametrize("name", PUBLIC_MODULES)
+def test_public_module_all_matches_what_it_exports(name: str) -> None:
+    module = importlib.import_module(name)
+    declared = getattr(module, "__all__", None)
+    assert declared is not None, f"{name} has no __all__"
+    assert len(declared) == len(set(declared)), f"{name}.__all__ repeats a name"
+    missing = [n for n in declared if not hasattr(module, n)]
+    assert missing == [], f"{name}.__all__ names what does not exist: {missing}"
+    path = Path(module.__file__ or "")
+    if path.name != "__init__.py":
+        return  # a plain module (cli.py): its functions are the command's own helpers
+    # A package's surface: the classes and functions it defines, and what it takes from its own
+    # submodules (for the root, its private modules), unless the name starts with "_".
+    own = name + "." if name != "verizon_sdk" else "verizon_sdk._"
+    exported: set[str] = set()
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            exported.add(node.name)
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(own):
+            exported |= {alias.asname or alias.name for alias in node.names}
+    unlisted = sorted(n for n in exported - set(declared) if not n.startswith("_"))
+    assert unlisted == [], f"{name} exports names missing from __all__: {unlisted}"
+
+
+def test_import_verizon_sdk_leaves_feature_modules_for_later() -> None:
+    code = """
+import json, sys
+import verizon_sdk
+from verizon_sdk import ThingspaceOauthCredentials, VerizonClient, VZM2mTokenCredentials
+client = VerizonClient(
+    thingspace_oauth_credentials=ThingspaceOauthCredentials(
+        oauth_client_id="id", oauth_client_secret="secret"),
+    vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token="token"),
+)
+client.software_management_licenses_v3
+print(json.dumps(sorted(sys.modules)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True
+    )
+    loaded = set(json.loads(done.stdout))
+    later = [
+        "verizon_sdk.bulk",
+        "verizon_sdk.bulk._engine",
+        "verizon_sdk._pagination",
+        "verizon_sdk._endpoints",
+        "verizon_sdk.models",
+        "verizon_sdk._apimatic",
+        "verizon_sdk.simulator",
+        "verizon_sdk.cli",
+        "apimatic_core.api_call",
+        "apimatic_core.request_builder",
+        "apimatic_requests_client_adapter",
+        "concurrent.futures",
+        "typing_extensions",
+    ]
+    assert [name for name in later if name in loaded] == []
+    assert "verizon_sdk._auth" in loaded  # what building a client needs is there
