@@ -145,15 +145,10 @@ class AsyncPipeline:
         client = self.transport.client
 
         async def send(credentials: Credentials) -> Answer:
-            request = client.build_request(
-                method,
-                url,
-                params=query,
-                headers={**headers, **credentials.headers},
-                content=content,
-            )
+            sent = {**headers, **credentials.headers}
+            request = client.build_request(method, url, params=query, headers=sent, content=content)
             answer = await self.transport.send(request, what, idempotent=method in SAFE_METHODS)
-            answer.request = SafeRequest(_Sent(method, str(request.url), request.headers))
+            answer.request = SafeRequest(_Sent(method, str(request.url), sent))
             logger.debug("%s %s -> %d", method, self.redactor(str(request.url)), answer.status_code)
             return answer
 

@@ -63,9 +63,13 @@ def build_async_client(config: Configuration) -> httpx.AsyncClient:
         connect=config.timeout.connect,
         read=config.timeout.read,
         write=config.timeout.read,
-        pool=config.timeout.connect,
+        pool=None,  # waiting for a free connection counts against the attempt's deadline
     )
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=config.pool_maxsize)
+    # At most pool_maxsize connections: any number of tasks share them (a bulk run's
+    # requests in flight beyond it wait for one, as the sync client's warning says).
+    size = config.pool_maxsize
+    limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+
     mounts: dict[str, httpx.AsyncBaseTransport | None] = {
         f"{scheme}://": httpx.AsyncHTTPTransport(proxy=url, verify=verify, limits=limits)
         for scheme, url in proxies.items()
@@ -97,6 +101,8 @@ class AsyncTransport:
         self.client = client
         self.owns_client = owns_client
         self.deadline = config.timeout.connect + config.timeout.read
+        # one slot per connection: the deadline starts when the attempt has a connection
+        self._slots = asyncio.Semaphore(config.pool_maxsize)
         self.policy = RetryPolicy.for_configuration(config)
         self.post_policy = RetryPolicy.for_configuration(
             config, frozenset(self.policy.methods) | {"POST"}
@@ -119,7 +125,8 @@ class AsyncTransport:
         errors = 0
         while True:
             try:
-                answer = await asyncio.wait_for(self._attempt(request), self.deadline)
+                async with self._slots:
+                    answer = await asyncio.wait_for(self._attempt(request), self.deadline)
             except (httpx.TransportError, asyncio.TimeoutError) as exc:
                 sent = not isinstance(exc, _NOT_SENT)
                 if errors < policy.retries and policy.retries_failure(method, sent=sent):
