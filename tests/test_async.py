@@ -17,12 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import ACCESS_TOKEN, ACCOUNT, API_ROOT, CLIENT_ID, CLIENT_SECRET, M2M_TOKEN
+from tests.conftest import ACCESS_TOKEN, ACCOUNT, API_ROOT, M2M_TOKEN, make_client
 from tests.sim_helpers import LOGIN, TOKEN, sim_client
 from verizon_sdk import (
     AsyncVerizonClient,
-    ThingspaceOauthCredentials,
-    VZM2mTokenCredentials,
 )
 from verizon_sdk import _async_transport as async_transport
 from verizon_sdk.exceptions import (
@@ -70,17 +68,11 @@ class Mock:
 
 
 def make(mock: Mock, **options: Any) -> AsyncVerizonClient:
-    settings: dict[str, Any] = {
-        "thingspace_oauth_credentials": ThingspaceOauthCredentials(
-            oauth_client_id=CLIENT_ID, oauth_client_secret=CLIENT_SECRET
-        ),
-        "vz_m2m_token_credentials": VZM2mTokenCredentials(vz_m2m_token=M2M_TOKEN),
-        "base_url": API_ROOT,
-        "max_retries": 0,
-        **options,
-    }
+    """A client configured as conftest's ``make_client``, sending through ``mock``."""
+    with make_client(**options) as sync:
+        config = sync.config
     return AsyncVerizonClient(
-        http_client=httpx.AsyncClient(transport=httpx.MockTransport(mock)), **settings
+        configuration=config, http_client=httpx.AsyncClient(transport=httpx.MockTransport(mock))
     )
 
 

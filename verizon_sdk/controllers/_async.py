@@ -20,6 +20,7 @@ from verizon_sdk._checks import check_account
 from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._pagination import CursorWalk, IndexWalk, Walk
 from verizon_sdk.bulk._async_engine import arun_bulk
+from verizon_sdk.bulk._rules import Action
 from verizon_sdk.controllers.software_management_licenses_v2_controller import (
     SoftwareManagementLicensesV2Controller,
 )
@@ -31,6 +32,16 @@ from verizon_sdk.controllers.software_management_licenses_v3_controller import (
 class _AsyncCalls:
     _pipeline: Any
     _raw: bool
+
+    def __init__(self, pipeline: AsyncPipeline) -> None:
+        super().__init__(pipeline)  # type: ignore[call-arg]
+
+    def _licenses(
+        self, endpoint: Endpoint[Any], name: str, account: str, pages: bool
+    ) -> AsyncIterator[Any]:
+        check_account(name, account)
+        walk = CursorWalk(f"{endpoint.server.name[-2:]} license status")
+        return self._pages(endpoint, walk, "last_seen_device_id", pages, **{name: account})
 
     async def _answer(self, endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> Any:
         response = await self._pipeline.execute(endpoint, arguments)
@@ -51,17 +62,11 @@ class AsyncSoftwareManagementLicensesV3Controller(
 ):
     """Software Management Licenses V3, async: ``await`` each method."""
 
-    def __init__(self, pipeline: AsyncPipeline) -> None:
-        super().__init__(pipeline)  # type: ignore[arg-type, unused-ignore]
-
     def iter_account_licenses(  # type: ignore[override, unused-ignore]
         self, acc: str, *, pages: bool = False
     ) -> AsyncIterator[Any]:
         """``async for`` every licensed device (``pages=True``: every page)."""
-        check_account("acc", acc)
-        endpoint = endpoints.V3_GET_ACCOUNT_LICENSES_STATUS
-        walk = CursorWalk("V3 license status")
-        return self._pages(endpoint, walk, "last_seen_device_id", pages, acc=acc)
+        return self._licenses(endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "acc", acc, pages)
 
     async def assign_licenses_bulk(  # type: ignore[override, unused-ignore]
         self,
@@ -70,8 +75,7 @@ class AsyncSoftwareManagementLicensesV3Controller(
         **options: Unpack[bulk.BulkOptions],
     ) -> bulk.BulkResult:
         """As the sync method; ``max_workers`` bounds the requests in flight."""
-        options = bulk.check_options("assign_licenses_bulk", options)
-        return await arun_bulk(self._pipeline, "assign", acc, device_ids, **options)  # type: ignore[arg-type, unused-ignore]
+        return await self._bulk("assign", acc, device_ids, options)
 
     async def remove_licenses_bulk(  # type: ignore[override, unused-ignore]
         self,
@@ -80,8 +84,17 @@ class AsyncSoftwareManagementLicensesV3Controller(
         **options: Unpack[bulk.BulkOptions],
     ) -> bulk.BulkResult:
         """As the sync method; ``max_workers`` bounds the requests in flight."""
-        options = bulk.check_options("remove_licenses_bulk", options)
-        return await arun_bulk(self._pipeline, "remove", acc, device_ids, **options)  # type: ignore[arg-type, unused-ignore]
+        return await self._bulk("remove", acc, device_ids, options)
+
+    async def _bulk(
+        self,
+        action: Action,
+        acc: str,
+        device_ids: Iterable[str] | AsyncIterable[str],
+        options: Mapping[str, Any],
+    ) -> bulk.BulkResult:
+        checked = bulk.check_options(f"{action}_licenses_bulk", options)
+        return await arun_bulk(self._pipeline, action, acc, device_ids, **checked)
 
 
 class AsyncSoftwareManagementLicensesV2Controller(
@@ -89,16 +102,11 @@ class AsyncSoftwareManagementLicensesV2Controller(
 ):
     """Software Management Licenses V2, async: ``await`` each method."""
 
-    def __init__(self, pipeline: AsyncPipeline) -> None:
-        super().__init__(pipeline)  # type: ignore[arg-type, unused-ignore]
-
     def iter_account_licenses(  # type: ignore[override, unused-ignore]
         self, account: str, *, pages: bool = False
     ) -> AsyncIterator[Any]:
-        check_account("account", account)
-        endpoint = endpoints.V2_GET_ACCOUNT_LICENSE_STATUS
-        walk = CursorWalk("V2 license status")
-        return self._pages(endpoint, walk, "last_seen_device_id", pages, account=account)
+        """``async for`` every licensed device (``pages=True``: every page)."""
+        return self._licenses(endpoints.V2_GET_ACCOUNT_LICENSE_STATUS, "account", account, pages)
 
     def iter_licenses_to_remove(  # type: ignore[override, unused-ignore]
         self, account: str, *, pages: bool = False
