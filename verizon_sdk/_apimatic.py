@@ -31,6 +31,7 @@ from apimatic_core.types.parameter import Parameter
 from apimatic_core_interfaces.logger.logger import Logger
 from apimatic_requests_client_adapter.requests_client import RequestsClient
 
+from verizon_sdk._calls import parse_body, serialize_body
 from verizon_sdk._redaction import Redactor
 from verizon_sdk.exceptions import STATUS_ERRORS
 
@@ -45,6 +46,8 @@ __all__ = [
     "SdkHttpClient",
     "global_errors",
     "logging_configuration",
+    "parse_body",
+    "serialize_body",
 ]
 
 logger = logging.getLogger("verizon_sdk")

@@ -159,7 +159,7 @@ class AsyncPipeline:
                 if answer.status_code == 401 and hint:
                     error.hint = hint  # type: ignore[attr-defined, unused-ignore]
                 raise error
-            parsed: Answer = parse_body(endpoint.response_model, answer)
+            parsed: Answer = parse_body(endpoint.response_model, self.redactor, answer)
             return parsed
         except APIException as exc:
             exc.redact(self.redactor)

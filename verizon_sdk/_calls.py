@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -50,6 +50,7 @@ def endpoint_url(
 
 
 def serialize_body(body: Any) -> str:
+    """A request model as compact JSON (``json``, never jsonpickle)."""
     return json.dumps(body.to_dictionary(), separators=(",", ":"))
 
 
@@ -71,8 +72,11 @@ def user_agent(config: Configuration) -> str:
     )
 
 
-def parse_body(model: Any, response: Any) -> Any:
+def parse_body(model: Any, scrub: Callable[[str], str], response: Any) -> Any:
     """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+
+    The text is passed through ``scrub`` (the redactor) first: a secret the service echoed,
+    however escaped, never reaches a model, a bulk report or a log line.
 
     For a POST the error says that the service accepted the request: it was probably
     applied, so it must not simply be sent again (the bulk methods reconcile instead).
@@ -89,7 +93,7 @@ def parse_body(model: Any, response: Any) -> Any:
     content_type = response.headers.get("Content-Type", "")
     if content_type and "json" not in content_type.lower():
         raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
-    text = response.text
+    text = scrub(response.text or "")
     if not text or not text.strip():
         raise unexpected("empty body where a JSON object was expected")
     try:

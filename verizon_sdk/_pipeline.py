@@ -1,9 +1,9 @@
 """Runs an :class:`~verizon_sdk._endpoints.Endpoint` through apimatic-core.
 
 This is the one place that validates an endpoint call's arguments, builds the request (headers,
-body), sends it, maps statuses to exceptions, parses the body with the
-``json`` module (never jsonpickle, which can run code from a response, never
-YAML), and turns transport failures into SDK errors. The credentials come from
+body), sends it, maps statuses to exceptions, parses the body (``_apimatic.parse_body``: the
+``json`` module, never jsonpickle, which can run code from a response, never YAML), and turns
+transport failures into SDK errors. The credentials come from
 :mod:`verizon_sdk._auth`'s flow, which :class:`SyncAuthDriver` drives: it sends the token and
 login requests the flow asks for and feeds each response back.
 """
@@ -31,7 +31,6 @@ from verizon_sdk._auth import (
 from verizon_sdk._calls import (
     JSON,
     check_arguments,
-    parse_body,
     redactor_for,
     serialize_body,
     user_agent,
@@ -312,7 +311,7 @@ class Pipeline:
             core.ResponseHandler()
             .is_api_response(True)
             .local_error("400", "Bad request", endpoint.bad_request_error)
-            .convertor(partial(parse_body, endpoint.response_model))
+            .convertor(partial(core.parse_body, endpoint.response_model, self.redactor))
         )
         configuration = self._global_configuration(logger.isEnabledFor(logging.DEBUG))
         call = (

@@ -15,10 +15,11 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from verizon_sdk import _endpoints as endpoints
-from verizon_sdk.bulk import _ACTION_ENDPOINTS, _prepare_run, _settling
+from verizon_sdk.bulk import _prepare_run
 from verizon_sdk.bulk._engine import _Reply, _Run, advance
 from verizon_sdk.bulk._result import BulkResult, Outcome
 from verizon_sdk.bulk._rules import Action, _describe
+from verizon_sdk.bulk._runner import driving, sent
 from verizon_sdk.models import V3LicenseIMEI
 
 if TYPE_CHECKING:
@@ -40,19 +41,20 @@ class AsyncRun(_Run):
 
     async def asend_all(self) -> None:
         in_flight: dict[asyncio.Task[_Reply], tuple[int, list[str]]] = {}
-        size = self.chunk_size
-        index = 0
+        position = 0
         try:
             while True:
                 while (
                     self.result.stopped is None
-                    and index < self.total_chunks
+                    and position < self.total_chunks
                     and len(in_flight) < self.max_workers
                 ):
-                    ids = self.valid[index * size : (index + 1) * size]
+                    index, ids = self.chunks[position]
+                    if self.journal is not None:
+                        self.journal.sending(index)  # durable before the POST can leave
                     task = asyncio.ensure_future(_asend(self.send, index, ids))
                     in_flight[task] = (index, ids)
-                    index += 1
+                    position += 1
                 if not in_flight:
                     break
                 finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
@@ -113,7 +115,9 @@ async def arun_bulk(
     """:func:`verizon_sdk.bulk.run_bulk` with async I/O; ``device_ids`` may be an async iterable."""
     if not isinstance(device_ids, Iterable) and isinstance(device_ids, AsyncIterable):
         device_ids = [device_id async for device_id in device_ids]
-    endpoint = _ACTION_ENDPOINTS[action]
+    endpoint = endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
+    if action == "remove":
+        endpoint = endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
     status = endpoints.V3_GET_ACCOUNT_LICENSES_STATUS
 
     async def send(ids: list[str]) -> Any:
@@ -124,9 +128,15 @@ async def arun_bulk(
         arguments = {"acc": acc, "last_seen_device_id": cursor}
         return (await pipeline.execute(status, arguments)).body
 
-    run = _prepare_run(AsyncRun, pipeline.config, action, acc, device_ids, send, fetch, **options)
-    with _settling(run):
+    prepared = _prepare_run(
+        AsyncRun, pipeline.config, action, acc, device_ids, (send, fetch), **options
+    )
+    if isinstance(prepared, BulkResult):
+        return prepared  # a finished run in the journal: nothing is read or sent
+    run, started = prepared
+    with driving(run, started=started):
         await run.asend_all()
+        sent(run)
         if reconcile:
             await run.areconcile()
     return run.result
