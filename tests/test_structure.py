@@ -247,7 +247,6 @@ print(json.dumps(sorted(sys.modules)))
         "verizon_sdk.bulk",
         "verizon_sdk.bulk._engine",
         "verizon_sdk._pagination",
-    "verizon_sdk._async_pagination",
         "verizon_sdk._endpoints",
         "verizon_sdk.models",
         "verizon_sdk._apimatic",
