@@ -50,6 +50,7 @@ def endpoint_url(
 
 
 def serialize_body(body: Any) -> str:
+    """A request model as compact JSON (``json``, never jsonpickle)."""
     return json.dumps(body.to_dictionary(), separators=(",", ":"))
 
 
