@@ -127,6 +127,7 @@ LAYERS = [
     "verizon_sdk._endpoints",
     "verizon_sdk._auth",
     # drivers
+    "verizon_sdk._connection_errors",
     "verizon_sdk._transport",
     "verizon_sdk._apimatic",
     "verizon_sdk._pipeline",
