@@ -28,6 +28,7 @@ option             default  meaning
 ``progress``       False    True: a ``tqdm.auto`` progress bar (``pip install
                             'verizon-sdk[progress]'``); without tqdm, ``ValidationError``
 ``on_chunk``       None     called with a :class:`ChunkEvent` after each chunk
+``journal``        None     a path: keep a crash-safe SQLite journal (below)
 =================  =======  =============================================================
 
 How a run goes
@@ -122,6 +123,17 @@ reconciliation runs, and the exception is re-raised with the partial :class:`Bul
 attached as ``exc.bulk_result``. It is not returned: code after the call must not mistake an
 interrupted run for a finished one. A Ctrl-C while the input is still being read has nothing
 to report and is re-raised as is.
+
+Journal and resume
+==================
+
+With ``journal=PATH`` the run is recorded in SQLite (:mod:`verizon_sdk.bulk._journal`): the
+plan, each chunk's ``sending`` state committed before its POST leaves, and each outcome. After
+a crash (kill -9 included), ``resume_bulk(PATH)`` on the V3 controller finishes the run: a
+chunk left ``sending`` is settled by reading the license list, never re-sent blindly. The same
+call with the same path returns a finished run's stored result and sends nothing, and refuses
+an unfinished run (resume it) or a journal of another action, account or format version. See
+``doc/fleet.md``, "Surviving a crash".
 """
 
 from __future__ import annotations
@@ -134,8 +146,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
+from verizon_sdk.bulk import _journal, _runner
 from verizon_sdk.bulk._engine import _Run, read_device_ids
-from verizon_sdk.bulk._journal import FORMAT_VERSION, Journal
+from verizon_sdk.bulk._journal import FORMAT_VERSION
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     DEFAULT_CHUNK_SIZE,
@@ -144,7 +157,7 @@ from verizon_sdk.bulk._rules import (
     in_asked_for_state,
     stops_the_run,
 )
-from verizon_sdk.bulk._runner import drive, existing_run, resume_run, wire
+from verizon_sdk.bulk._runner import resume_run
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 
 if TYPE_CHECKING:
@@ -241,7 +254,7 @@ def run_bulk(
     if journal is not None:
         if not isinstance(journal, (str, os.PathLike)):
             raise InvalidTypeError("journal", f"expected a path, got {type(journal).__name__}")
-        stored = existing_run(journal, action, acc)
+        stored = _runner.existing_run(journal, action, acc)
         if stored is not None:
             return stored  # a finished run: nothing is read or sent
     progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
@@ -256,10 +269,13 @@ def run_bulk(
     result = BulkResult(action, acc)
     started = time.monotonic()
     valid = read_device_ids(device_ids, result, strict=strict, rule=pipeline.config.device_id_rule)
-    send, fetch = wire(pipeline, action, acc)
+    send, fetch = _runner.wire(pipeline, action, acc)
     bar = None
     if progress_bar is not None:
         bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
+    recorder = (
+        None if journal is None else _journal.Journal.create(journal, result, valid, chunk_size)
+    )
     run = _Run(
         result,
         action,
@@ -271,6 +287,6 @@ def run_bulk(
         stop_on_error=stop_on_error,
         on_chunk=on_chunk,
         bar=bar,
-        journal=None if journal is None else Journal.create(journal, result, valid, chunk_size),
+        journal=recorder,
     )
-    return drive(run, reconcile=reconcile, started=started, bar=bar)
+    return _runner.drive(run, reconcile=reconcile, started=started, bar=bar)

@@ -57,6 +57,20 @@ def _refuse(path: str, why: str) -> ValidationError:
     return ValidationError("journal", f"{path}: {why}; nothing was sent")
 
 
+def _plan_rows(result: BulkResult, chunk_size: int) -> Iterator[tuple[Any, ...]]:
+    """One ``ids`` row per distinct id; the valid (pending) ids are chunked in input order."""
+    duplicates = result.duplicates
+    position = 0
+    for device_id, record in result._records.items():
+        if record is _PENDING:
+            yield device_id, position // chunk_size, duplicates.get(device_id, 1), None, None, 0
+            position += 1
+        else:
+            occurrences = duplicates.get(device_id, 1)
+            outcome = record.outcome.value
+            yield device_id, None, occurrences, outcome, record.error, int(record.invalid)
+
+
 class Journal:
     """An open journal file; see the module docstring. Use :meth:`create` or :meth:`open`."""
 
@@ -91,22 +105,10 @@ class Journal:
                 "state": "running",
             }
             db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            chunk_of = {d: i // chunk_size for i, d in enumerate(valid)}
-            duplicates = result.duplicates
             db.executemany(
                 "INSERT INTO ids (device_id, chunk, occurrences, outcome, error, invalid)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        d,
-                        chunk_of.get(d),
-                        duplicates.get(d, 1),
-                        None if r is _PENDING else r.outcome.value,
-                        None if r is _PENDING else r.error,
-                        int(r.invalid),
-                    )
-                    for d, r in result._records.items()
-                ),
+                _plan_rows(result, chunk_size),
             )
             chunks = -(-len(valid) // chunk_size)
             db.executemany(

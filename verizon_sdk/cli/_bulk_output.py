@@ -18,7 +18,7 @@ from verizon_sdk.cli._common import (
     print_table,
 )
 
-BULK_OPTIONS = ("chunk_size", "workers", "progress", "report")
+BULK_OPTIONS = ("chunk_size", "workers", "progress", "report", "journal")
 REPORT_FORMATS = (".csv", ".json")
 
 
@@ -45,6 +45,12 @@ def add_bulk_options(command: argparse.ArgumentParser) -> None:
         "--report",
         metavar="FILE",
         help="write every device's outcome to FILE: CSV (.csv) or JSON (.json)",
+    )
+    group.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="keep a crash-safe journal of the run in FILE (SQLite); finish a killed run"
+        " with: verizon-licenses resume FILE",
     )
 
 
@@ -80,6 +86,8 @@ def bulk_options(args: argparse.Namespace) -> dict[str, Any]:
         options["chunk_size"] = args.chunk_size
     if args.workers is not None:
         options["max_workers"] = args.workers
+    if args.journal is not None:
+        options["journal"] = args.journal
     return options
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from verizon_sdk._client import VerizonClient
 from verizon_sdk._configuration import Configuration, Environment
-from verizon_sdk.cli import _candidates, _licenses, _status
+from verizon_sdk.cli import _candidates, _licenses, _resume, _status
 from verizon_sdk.cli._common import (
     EXIT_API,
     EXIT_BROKEN_PIPE,
@@ -23,7 +23,7 @@ from verizon_sdk.cli._common import (
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
 
 # Each command group adds its sub-commands and sets ``handler`` on them, in help order.
-COMMAND_GROUPS = (_status, _licenses, _candidates)
+COMMAND_GROUPS = (_status, _licenses, _resume, _candidates)
 
 
 def build_parser() -> argparse.ArgumentParser:
