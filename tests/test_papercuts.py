@@ -7,8 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from verizon_sdk.bulk import BulkResult
-from verizon_sdk.simulator import Simulator
+from verizon_sdk.exceptions import FotaV3ResultException
+from verizon_sdk.models import V3LicenseIMEI
+from verizon_sdk.simulator import Fault, Simulator
 
 ACCOUNT = "0000123456-00001"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -68,3 +72,20 @@ def test_fleet_sync_help_says_which_files_report_writes() -> None:
     assert result.returncode == 0, result.stderr
     help_text = " ".join(result.stdout.split())
     assert "assign-NAME and remove-NAME (one per run)" in help_text
+
+
+def test_fault_with_a_string_body_is_an_error_message() -> None:
+    with Simulator() as sim, sim.client() as client:
+        sim.inject(Fault(path="/assign", status=400, body="Device list is empty"))
+        with pytest.raises(FotaV3ResultException) as info:
+            client.software_management_licenses_v3.assign_licenses_to_devices(
+                ACCOUNT, V3LicenseIMEI(device_list=[imei(1)])
+            )
+        sim.inject(Fault(path="/assign", status=400, body={"errorMessage": "as given"}))
+        with pytest.raises(FotaV3ResultException) as as_json:
+            client.software_management_licenses_v3.assign_licenses_to_devices(
+                ACCOUNT, V3LicenseIMEI(device_list=[imei(1)])
+            )
+    assert info.value.error_message == "Device list is empty"
+    assert info.value.error_code == "BAD_REQUEST"
+    assert as_json.value.json_body == {"errorMessage": "as given"}  # any other body: as JSON
