@@ -56,7 +56,8 @@ class Fault:
     is applied; or a replacement answer: ``status`` (default 200) with ``body`` (a JSON value),
     ``raw_body`` (bytes) or a ``malformed`` body (a ``str`` ``body`` is the error message:
     ``{"errorCode": <status name>, "errorMessage": body}``, as the service sends errors), plus
-    ``content_type``, ``headers`` and ``retry_after``. A replacement answer leaves state untouched unless ``apply=True``.
+    ``content_type``, ``headers`` and ``retry_after``. A replacement answer leaves state
+    untouched unless ``apply=True``.
     """
 
     path: str | None = None
