@@ -116,6 +116,7 @@ LAYERS = [
     "verizon_sdk._headers",
     "verizon_sdk._wire",
     "verizon_sdk._timeparse",
+    "verizon_sdk._display",
     "verizon_sdk._redaction",
     "verizon_sdk.exceptions",
     "verizon_sdk._credentials",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TextIO
 
+from verizon_sdk import _display
+
 
 class Outcome(str, Enum):
     """Where a device ended up; the values are the names used in reports."""
@@ -242,6 +244,13 @@ class BulkResult:
         writer = csv.DictWriter(file, fieldnames=_CSV_FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.rows())
+
+    def _repr_html_(self) -> str:
+        return _display.bulk_html(self)
+
+    def to_dataframe(self) -> Any:
+        """Every device's outcome as a ``pandas.DataFrame`` (``verizon-sdk[pandas]``)."""
+        return _display.to_dataframe(_display.bulk_rows(self), _display.BULK_COLUMNS)
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
