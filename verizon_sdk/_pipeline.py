@@ -327,7 +327,7 @@ class Pipeline:
             exc.redact(self.redactor)
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            what = f"{endpoint.method} {endpoint.server.value} {endpoint.name}"
+            what = endpoint.name  # the method called; the error adds METHOD and path
             error = transport_error(what, exc, idempotent=endpoint.method in SAFE_METHODS)
             error.redact(self.redactor)
             _mask_sent_request(exc)
