@@ -203,7 +203,7 @@ def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
     assign = f"/licenses/{account}/assign"
     try:
         server.call("POST", f"accounts/{account}", {"pool": 30_000})
-        server.call("POST", "faults", {"path": assign, "method": "POST", "latency": 1.0})
+        server.call("POST", "faults", {"path": assign, "method": "POST", "latency": 3.0})
         child = subprocess.Popen(
             cli(server, "assign", account, "-", "--journal", str(journal)),
             stdin=subprocess.PIPE,
