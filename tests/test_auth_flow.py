@@ -345,3 +345,13 @@ def test_token_or_login_transport_failure_says_the_call_never_left(
     assert "pass-Word9" not in str(info.value)
     assert info.value.__cause__ is None and info.value.__context__ is None
     assert api_calls(mocked) == 0
+
+
+def test_token_endpoint_rate_limit_keeps_retry_after_in_any_case(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.replace(responses.POST, TOKEN_URL, status=429, headers={"retry-after": "7"}, body="{}")
+    with make_client() as client, pytest.raises(TokenRequestError) as info:
+        status(client)
+    assert info.value.response_code == 429
+    assert info.value.retry_after == 7

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import requests
@@ -127,8 +127,11 @@ def serialize_body(body: Any) -> str:
     return json.dumps(body.to_dictionary(), separators=(",", ":"))
 
 
-def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
+def parse_body(model: Any, scrub: Callable[[str], str], response: ApiResponse) -> ApiResponse:
     """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+
+    The text is passed through ``scrub`` (the redactor) first: a secret the service echoed,
+    however escaped, never reaches a model, a bulk report or a log line.
 
     For a POST the error says that the service accepted the request: it was probably
     applied, so it must not simply be sent again (the bulk methods reconcile instead).
@@ -145,7 +148,7 @@ def parse_body(model: Any, response: ApiResponse) -> ApiResponse:
     content_type = response.headers.get("Content-Type", "")
     if content_type and "json" not in content_type.lower():
         raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
-    text = response.text
+    text = scrub(response.text or "")
     if not text or not text.strip():
         raise unexpected("empty body where a JSON object was expected")
     try:

@@ -326,7 +326,7 @@ class Pipeline:
             core.ResponseHandler()
             .is_api_response(True)
             .local_error("400", "Bad request", endpoint.bad_request_error)
-            .convertor(partial(core.parse_body, endpoint.response_model))
+            .convertor(partial(core.parse_body, endpoint.response_model, self.redactor))
         )
         configuration = self._global_configuration(logger.isEnabledFor(logging.DEBUG))
         call = (

@@ -6,6 +6,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from requests.structures import CaseInsensitiveDict
+
 from verizon_sdk._headers import HEADER_SAFE
 from verizon_sdk._redaction import Redactor
 from verizon_sdk._wire import parse_json_text
@@ -72,7 +74,10 @@ class _RawResponse:
 
     def __init__(self, response: AuthResponse, redactor: Redactor) -> None:
         self.status_code = response.status_code
-        self.headers = dict(response.headers)
+        # any-case look-ups, values redacted (a service may echo a credential in a header)
+        self.headers = CaseInsensitiveDict(
+            {name: redactor(value) for name, value in response.headers.items()}
+        )
         self.text = redactor(response.text)
         self.request = None
 
@@ -125,7 +130,7 @@ def _lifetime(value: Any) -> float:
 def token_from(
     response: AuthResponse, field: str, redactor: Redactor, *, failed: str, unusable: str
 ) -> tuple[str, Mapping[str, Any]]:
-    """The token in a 2xx JSON answer's ``field`` (registered with the redactor) and the body.
+    """The token in a 2xx JSON answer's ``field`` and the body; the redactor's current token.
 
     Anything else raises :class:`TokenRequestError` (``failed with status``, or ``unusable``)
     carrying the response, its text redacted.
@@ -138,5 +143,5 @@ def token_from(
     token = body.get(field)
     if not isinstance(token, str) or not HEADER_SAFE.fullmatch(token):
         raise TokenRequestError(f"{unusable} has no usable {field}", raw)
-    redactor.add(token)
+    redactor.rotate(field, token)
     return token, body

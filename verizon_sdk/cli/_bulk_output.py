@@ -54,11 +54,29 @@ def add_bulk_options(command: argparse.ArgumentParser) -> None:
     )
 
 
+SHOWN_PER_OUTCOME = 10  # rows printed per outcome unless --show says otherwise
+
+
 def add_output_options(command: argparse.ArgumentParser) -> None:
-    """How much of a bulk result the terminal shows."""
+    """How much of a bulk result the terminal shows (the --report file always has it all)."""
     command.add_argument(
-        "--verbose", "-v", action="store_true", help="list every device, not only the problems"
+        "--verbose", "-v", action="store_true", help="list the devices that succeeded too"
     )
+    command.add_argument(
+        "--show",
+        type=_show_limit,
+        default=SHOWN_PER_OUTCOME,
+        metavar="N|all",
+        help=f"rows printed per outcome (default {SHOWN_PER_OUTCOME}); 'all' prints every row",
+    )
+
+
+def _show_limit(text: str) -> int | None:
+    if text == "all":
+        return None
+    if text.isdigit():
+        return int(text)
+    raise argparse.ArgumentTypeError(f"{text!r}: a number of rows or 'all'")
 
 
 def bulk_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -95,16 +113,38 @@ def run_and_show(
     except KeyboardInterrupt as exc:
         partial = getattr(exc, "bulk_result", None)
         if partial is not None:
-            write_bulk_result(partial, out, report, table=True, every=args.verbose)
+            write_bulk_result(partial, out, report, table=True, every=args.verbose, show=args.show)
         raise
     failure = run_failure(result)
     answered = result.counts["succeeded"] + result.counts["failed"]
-    write_bulk_result(
-        result, out, report, table=failure is None or answered > 0, every=args.verbose
-    )
+    table = failure is None or answered > 0
+    write_bulk_result(result, out, report, table=table, every=args.verbose, show=args.show)
     if failure is not None:
         raise RunFailed(failure)
     return EXIT_OK if result.ok else EXIT_DEVICES_FAILED
+
+
+def _print_outcomes(
+    result: bulk.BulkResult, out: TextIO, report: Path | None, *, every: bool, show: int | None
+) -> None:
+    """One table, grouped by outcome; past ``show`` rows of an outcome, one line says how many
+    more there are and where to find them."""
+    groups: dict[bulk.Outcome, list[list[str]]] = {}
+    for device_id, r in result.items():
+        if every or r.outcome is not bulk.Outcome.SUCCEEDED:
+            row = [device_id, r.outcome.value, r.status or "", r.reason or r.error or ""]
+            groups.setdefault(r.outcome, []).append(row)
+    if not groups:
+        return
+    where = f"see {report}" if report is not None else "see --report"
+    lines: list[list[str] | str] = []
+    for outcome in bulk.Outcome:
+        rows = groups.get(outcome, [])
+        shown = rows if show is None else rows[:show]
+        lines.extend(shown)
+        if len(rows) > len(shown):
+            lines.append(f"... {len(rows) - len(shown)} more {outcome.value}: {where}")
+    print_table(out, ["DEVICE ID", "OUTCOME", "STATUS", "REASON"], lines)
 
 
 def run_failure(result: bulk.BulkResult) -> str | None:
@@ -120,10 +160,17 @@ def run_failure(result: bulk.BulkResult) -> str | None:
 
 
 def write_bulk_result(
-    result: bulk.BulkResult, out: TextIO, report: Path | None, *, table: bool, every: bool
+    result: bulk.BulkResult,
+    out: TextIO,
+    report: Path | None,
+    *,
+    table: bool,
+    every: bool,
+    show: int | None = SHOWN_PER_OUTCOME,
 ) -> None:
     """The report file first (it must survive a closed stdout), then the devices that did not
-    succeed (all of them with ``every``) and a summary."""
+    succeed (the succeeded too with ``every``), at most ``show`` rows per outcome (all with
+    None), and a summary."""
     report_error: OSError | None = None
     if report is not None:
         try:
@@ -133,13 +180,8 @@ def write_bulk_result(
                 report.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
         except OSError as exc:
             report_error = exc  # reported after the outcome has been shown
-    rows = [
-        [device_id, r.outcome.value, r.status or "", r.reason or r.error or ""]
-        for device_id, r in result.items()
-        if every or r.outcome is not bulk.Outcome.SUCCEEDED
-    ]
-    if table and rows:
-        print_table(out, ["DEVICE ID", "OUTCOME", "STATUS", "REASON"], rows)
+    if table:
+        _print_outcomes(result, out, report, every=every, show=show)
     counts = result.counts
     line = (
         f"{counts['succeeded']} succeeded, {counts['failed']} failed, "

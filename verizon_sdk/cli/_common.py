@@ -59,9 +59,14 @@ def _split(text: str) -> Iterator[str]:
                 yield part.strip()
 
 
-def print_table(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[str]]) -> None:
+def print_table(out: TextIO, header: Sequence[str], rows: Iterable[Sequence[str] | str]) -> None:
+    """Columns padded to the widest cell; a ``str`` in ``rows`` is a note printed as it is."""
     rows = list(rows)
-    widths = [max([len(header[i]), *(len(r[i]) for r in rows)]) for i in range(len(header))]
+    cells = [r for r in rows if not isinstance(r, str)]
+    widths = [max([len(header[i]), *(len(r[i]) for r in cells)]) for i in range(len(header))]
     for row in [header, *rows]:
+        if isinstance(row, str):
+            out.write(f"{row}\n")
+            continue
         out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         out.write("\n")

@@ -7,6 +7,7 @@ import csv
 import json
 import warnings
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from verizon_sdk._client import VerizonClient
@@ -33,14 +34,14 @@ def run_status(client: VerizonClient, args: argparse.Namespace, out: TextIO, std
             "accountName": getattr(summary, "account_name", args.account),
             "totalLicenses": total,
             "assignedLicenses": getattr(summary, "assigned_licenses", None),
-            "deviceList": [d.to_dictionary() for d in rows],
+            "deviceList": [{**d.to_dictionary(), "assignmentTime": iso_time(d)} for d in rows],
         }
         json.dump(document, out, indent=2)
         out.write("\n")
     elif args.format == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["deviceId", "assignmentTime"])
-        writer.writerows([d.device_id, d.assignment_time_raw] for d in rows)
+        writer.writerows([d.device_id, iso_time(d)] for d in rows)
     else:
         print_table(out, ["DEVICE ID", "ASSIGNED AT"], [_device_row(d) for d in rows])
         assigned = getattr(summary, "assigned_licenses", None)
@@ -62,6 +63,17 @@ def iter_status_pages(client: VerizonClient, api: str, account: str) -> Iterator
 
 
 def _device_row(device: Any) -> list[str]:
-    moment = device.assignment_time
-    when = moment.isoformat(sep=" ") if moment is not None else device.assignment_time_raw or ""
-    return [device.device_id or "", when]
+    return [device.device_id or "", iso_time(device) or ""]
+
+
+def iso_time(device: Any) -> str | None:
+    """The assignment time in RFC 3339 (``2026-12-01T10:36:25.999Z``), which spreadsheets and
+    pandas read; the service's own text when it cannot be parsed."""
+    moment: datetime | None = device.assignment_time
+    if moment is None:
+        raw: str | None = device.assignment_time_raw
+        return raw
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.removesuffix("+00:00") + "Z" if moment.tzinfo is not None else text

@@ -20,6 +20,23 @@ def _one_line(text: str, limit: int = _SNIPPET) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
+def _scrub_headers(
+    headers: Mapping[str, str] | None, scrub: Callable[[str], str]
+) -> CaseInsensitiveDict[str]:
+    return CaseInsensitiveDict({name: scrub(str(value)) for name, value in (headers or {}).items()})
+
+
+def _scrub_data(value: Any, scrub: Callable[[str], str]) -> Any:
+    """Parsed JSON with every string (keys too) passed through ``scrub``."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub(str(k)): _scrub_data(v, scrub) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_data(v, scrub) for v in value]
+    return value
+
+
 class ResponseSnapshot:
     """The parts of an HTTP response an error keeps: nothing in it carries a live secret."""
 
@@ -28,8 +45,8 @@ class ResponseSnapshot:
     def __init__(self, response: Any, scrub: Callable[[str], str]) -> None:
         self.status_code: int | None = getattr(response, "status_code", None)
         self.reason_phrase: str | None = getattr(response, "reason_phrase", None)
-        self.headers: CaseInsensitiveDict[str] = CaseInsensitiveDict(
-            getattr(response, "headers", None) or {}
+        self.headers: CaseInsensitiveDict[str] = _scrub_headers(
+            getattr(response, "headers", None), scrub
         )
         text = getattr(response, "text", None)
         self.text: str | None = scrub(text) if isinstance(text, str) else None
@@ -60,7 +77,8 @@ class APIException(Exception):
     def redact(self, scrub: Callable[[str], str]) -> None:
         """Mask secrets in everything this error holds.
 
-        ``scrub`` masks known secrets in text (for example a token the service echoed).
+        ``scrub`` masks known secrets in text (for example a token the service echoed): the
+        reason, the body, every response header value and, after decoding, the parsed body.
         ``response`` is replaced by a snapshot (status, headers, scrubbed text, and the
         request with its credential headers masked), so no live token stays reachable
         from the exception.
@@ -68,6 +86,7 @@ class APIException(Exception):
         self.reason = scrub(self.reason)
         if self.body is not None:
             self.body = scrub(self.body)
+        self.headers = _scrub_headers(self.headers, scrub)
         if self.response is not None:
             self.response = ResponseSnapshot(self.response, scrub)
         self.args = (self.reason,)
@@ -153,10 +172,12 @@ class APIStatusError(APIException):
 
     def redact(self, scrub: Callable[[str], str]) -> None:
         super().redact(scrub)
-        self._read_body()
+        # What str() shows is read from the parsed body: mask it after decoding too.
+        self._read_body(scrub)
 
-    def _read_body(self) -> None:
-        self.json_body: Any = parse_json_text(self.body)
+    def _read_body(self, scrub: Callable[[str], str] | None = None) -> None:
+        data = parse_json_text(self.body)
+        self.json_body: Any = data if scrub is None else _scrub_data(data, scrub)
         self.error_code: str | None = None
         self.error_message: str | None = None
         if isinstance(self.json_body, dict):

@@ -1,0 +1,302 @@
+"""What a hostile server (hand-written, raw bytes on 127.0.0.1) must not break.
+
+The simulator is too polite for this: :class:`HostileServer` answers each request with
+whatever bytes a test scripts, including malformed, escaped and oversized ones.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from verizon_sdk import (
+    M2MSessionCredentials,
+    ThingspaceOauthCredentials,
+    VerizonClient,
+    VZM2mTokenCredentials,
+)
+from verizon_sdk._redaction import Redactor
+from verizon_sdk.exceptions import APIException
+
+ACCOUNT = "0000123456-00001"
+TOKEN_PATH = "/api/ts/v1/oauth2/token"
+LOGIN_PATH = "/api/m2m/v1/session/login"
+STATUS_PATH = f"/api/fota/v3/licenses/{ACCOUNT}"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+Handler = Callable[[Request], bytes]
+
+
+def http(status: int, body: bytes | str = b"", headers: dict[str, str] | None = None) -> bytes:
+    """A whole HTTP/1.1 response, closing the connection."""
+    data = body.encode() if isinstance(body, str) else body
+    head = {"Content-Type": "application/json", "Content-Length": str(len(data))}
+    head.update(headers or {})
+    lines = [f"HTTP/1.1 {status} X"] + [f"{k}: {v}" for k, v in head.items()]
+    return ("\r\n".join([*lines, "Connection: close", "", ""])).encode("latin-1") + data
+
+
+def token_answer(token: str = "access-token-Qw7", expires_in: int = 3600) -> bytes:
+    return http(200, json.dumps({"access_token": token, "expires_in": expires_in}))
+
+
+@dataclass
+class HostileServer:
+    """A thread accepting connections; each request is answered by ``routes[(method, path)]``."""
+
+    routes: dict[tuple[str, str], Handler] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.routes[("POST", TOKEN_PATH)] = lambda _: token_answer()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/api"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def route(self, method: str, path: str, handler: Handler) -> None:
+        self.routes[(method, path)] = handler
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(10)
+            try:
+                request = self._read(conn)
+                self.requests.append(request)
+                handler = self.routes.get((request.method, request.path))
+                answer = handler(request) if handler else http(404, "{}")
+                conn.sendall(answer)
+            except OSError:
+                pass
+
+    @staticmethod
+    def _read(conn: socket.socket) -> Request:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        first, *lines = head.decode("latin-1").split("\r\n")
+        headers = dict(line.split(": ", 1) for line in lines if ": " in line)
+        length = int(headers.get("Content-Length", "0"))
+        while len(body) < length:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        method, target, _ = first.split(" ", 2)
+        return Request(method, target.split("?", 1)[0], headers, body)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        self._thread.join(5)
+
+
+@pytest.fixture
+def server() -> Iterator[HostileServer]:
+    hostile = HostileServer()
+    yield hostile
+    hostile.close()
+
+
+def client_for(server: HostileServer, **options: Any) -> VerizonClient:
+    settings_: dict[str, Any] = {
+        "thingspace_oauth_credentials": ThingspaceOauthCredentials(
+            oauth_client_id="client-id-1", oauth_client_secret="client-secret-Xy9"
+        ),
+        "vz_m2m_token_credentials": VZM2mTokenCredentials(vz_m2m_token="m2m-token-Zt4"),
+        "base_url": server.base_url,
+        "max_retries": 0,
+    }
+    settings_.update(options)
+    return VerizonClient(**settings_)
+
+
+# -- items 1, 2: echoed secrets, however escaped, on every surface ----------------------------
+
+SECRET = "s3cr/et&<>+Val"  # has the characters each escaping style rewrites
+
+
+def every_char_unicode(secret: str) -> str:
+    return "".join(f"\\u{ord(c):04x}" for c in secret)
+
+
+def php_slashes(secret: str) -> str:
+    return json.dumps(secret)[1:-1].replace("/", "\\/")
+
+
+def go_style(secret: str) -> str:
+    escaped = json.dumps(secret)[1:-1]
+    for char in "&<>+":
+        escaped = escaped.replace(char, f"\\u{ord(char):04X}")
+    return escaped
+
+
+def url_encoded(secret: str) -> str:
+    return quote(secret, safe="")
+
+
+ESCAPES = {
+    "unicode": every_char_unicode,
+    "slash": php_slashes,
+    "go": go_style,
+    "url": url_encoded,
+}
+
+
+def secret_options(kind: str, secret: str) -> dict[str, Any]:
+    """Client options that make ``secret`` the ``kind`` credential, and the server routes."""
+    if kind == "client_secret":
+        return {
+            "thingspace_oauth_credentials": ThingspaceOauthCredentials(
+                oauth_client_id="client-id-1", oauth_client_secret=secret
+            )
+        }
+    if kind == "m2m_token":
+        return {"vz_m2m_token_credentials": VZM2mTokenCredentials(vz_m2m_token=secret)}
+    if kind in ("password", "session_token"):
+        password = secret if kind == "password" else "pass-Word9"
+        return {
+            "vz_m2m_token_credentials": None,
+            "m2m_session_credentials": M2MSessionCredentials(username="u", password=password),
+        }
+    return {}
+
+
+def surfaces(exc: APIException, logs: str) -> list[str]:
+    """Everything a user sees of an error."""
+    return [
+        str(exc),
+        repr(exc),
+        pickle.dumps(exc).decode("latin-1"),
+        repr(dict(exc.headers)),
+        str(exc.body),
+        repr(getattr(exc, "json_body", None)),
+        logs,
+    ]
+
+
+def assert_hidden(secret: str, shown: list[str]) -> None:
+    spellings = {secret, json.dumps(secret)[1:-1], url_encoded(secret), php_slashes(secret)}
+    for text in shown:
+        for spelling in spellings:
+            assert spelling not in text
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+@pytest.mark.parametrize(
+    "kind", ["client_secret", "access_token", "m2m_token", "password", "session_token"]
+)
+def test_an_echoed_secret_is_masked_on_every_surface_in_every_escape_style(
+    server: HostileServer, caplog: pytest.LogCaptureFixture, kind: str, escape: str
+) -> None:
+    secret = SECRET if kind in ("client_secret", "password") else SECRET.replace(" ", "")
+    if kind == "access_token":
+        server.route("POST", TOKEN_PATH, lambda _: token_answer(secret))
+    server.route(
+        "POST",
+        LOGIN_PATH,
+        lambda _: http(
+            200, json.dumps({"sessionToken": secret if kind == "session_token" else "sess-T0k"})
+        ),
+    )
+    body = '{"errorCode": "E1", "errorMessage": "echo ' + ESCAPES[escape](secret) + '"}'
+    server.route("GET", STATUS_PATH, lambda _: http(500, body, {"X-Echo": secret}))
+    caplog.set_level(logging.DEBUG, logger="verizon_sdk")
+    with (
+        client_for(server, **secret_options(kind, secret)) as client,
+        pytest.raises(APIException) as info,
+    ):
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.response_code == 500
+    assert "echo ***" in str(info.value)
+    assert info.value.headers["X-Echo"] == "***"
+    assert_hidden(secret, surfaces(info.value, caplog.text))
+
+
+def mixed_escape(secret: str, choices: list[int]) -> str:
+    """``secret`` with each character spelled in one of the styles a JSON or URL echo uses."""
+    out = []
+    for char, choice in zip(secret, choices, strict=True):
+        styles = [json.dumps(char)[1:-1], f"\\u{ord(char):04x}", f"\\u{ord(char):04X}"]
+        styles += ["%" + "%".join(f"{b:02X}" for b in char.encode())]
+        if char == "/":
+            styles.append("\\/")
+        out.append(styles[choice % len(styles)])
+    return "".join(out)
+
+
+SECRETS = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=6, max_size=16)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data(), secret=SECRETS.filter(lambda s: "*" not in s))
+def test_property_a_random_secret_under_a_random_escaping_never_shows(
+    server: HostileServer, caplog: pytest.LogCaptureFixture, data: st.DataObject, secret: str
+) -> None:
+    caplog.clear()
+    choices = data.draw(st.lists(st.integers(0, 4), min_size=len(secret), max_size=len(secret)))
+    echoed = mixed_escape(secret, choices)
+    body = '{"errorCode": "E1", "errorMessage": "' + echoed + '"}'
+    server.route("GET", STATUS_PATH, lambda _: http(502, body, {"X-Echo": secret}))
+    caplog.set_level(logging.DEBUG, logger="verizon_sdk")
+    options = secret_options("client_secret", secret)
+    with client_for(server, **options) as client, pytest.raises(APIException) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.response_code == 502
+    assert_hidden(secret, surfaces(info.value, caplog.text))
+
+
+# -- item 13: only live secrets are kept -------------------------------------------------------
+
+
+def test_the_redactor_keeps_only_the_live_tokens(server: HostileServer) -> None:
+    issued = iter(range(10_000))
+    server.route("POST", TOKEN_PATH, lambda _: token_answer(f"tok-{next(issued):05d}", 0))
+    server.route("GET", STATUS_PATH, lambda _: http(200, '{"hasMoreData": false}'))
+    with client_for(server) as client:
+        redactor: Redactor = client._pipeline.redactor
+        configured = set(redactor.secrets)
+        for _ in range(30):
+            client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+        tokens = redactor.secrets - configured
+    assert len([r for r in server.requests if r.path == TOKEN_PATH]) == 30
+    assert tokens == {"tok-00028", "tok-00029"}  # the current one and the one it replaced
+    assert "client-secret-Xy9" in configured
