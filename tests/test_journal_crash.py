@@ -74,6 +74,20 @@ class SimProcess:
             and isinstance(e["body"], dict)
         ]
 
+    def wait_for_fault(self, path: str) -> None:
+        """Wait until the request to ``path`` that a fault slowed down has been answered.
+
+        The service finishes what it received before a resume reads the license list.
+        """
+        poll(
+            lambda: any(
+                e["fault"]
+                for e in self.call("GET", "requests")["requests"]
+                if e["path"].endswith(path)
+            ),
+            f"the slowed request to {path}",
+        )
+
     def assigned(self, account: str) -> set[str]:
         return set(self.call("GET", f"accounts/{account}")["assignedDevices"])
 
@@ -191,15 +205,7 @@ def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
         elif point == "post_in_flight":
             poll(lambda: journal_state(journal).get("settled", 0) >= 3, "three settled chunks")
             kill(child)
-            # the service finishes what it received before the resume reads the list
-            poll(
-                lambda: any(
-                    e["fault"]
-                    for e in sim.call("GET", "requests")["requests"]
-                    if e["path"].endswith(assign)
-                ),
-                "the slow POST to be answered",
-            )
+            sim.wait_for_fault(assign)
         elif point == "reconciling":
             poll(lambda: set(journal_state(journal)) == {"settled"}, "every chunk settled")
             kill(child)
