@@ -28,7 +28,12 @@ from verizon_sdk._auth import (
     StaticM2MToken,
 )
 from verizon_sdk._redaction import Redactor
-from verizon_sdk.exceptions import AuthenticationError, LoginRefusedError, TokenRequestError
+from verizon_sdk.exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    LoginRefusedError,
+    TokenRequestError,
+)
 
 STATUS_URL = f"{V3}/licenses/{ACCOUNT}"
 SUMMARY = {"accountName": ACCOUNT, "hasMoreData": False, "deviceList": []}
@@ -317,3 +322,36 @@ def test_login_whose_bearer_is_rejected_with_a_reissued_token_is_not_a_refusal(
         )
         assert status(c).account_name == ACCOUNT
     assert token_calls(mocked) == 2  # the cold fetch and the one after the login's 401
+
+
+@pytest.mark.parametrize("endpoint", [TOKEN_URL, LOGIN_URL], ids=["token", "login"])
+def test_token_or_login_transport_failure_says_the_call_never_left(
+    mocked: responses.RequestsMock, endpoint: str
+) -> None:
+    import requests
+
+    mocked.replace(responses.POST, TOKEN_URL, json={"access_token": "tok-12345"})
+    mocked.post(LOGIN_URL, body=requests.ConnectionError("reset by peer"))
+    if endpoint == TOKEN_URL:
+        mocked.replace(responses.POST, TOKEN_URL, body=requests.ConnectionError("refused"))
+    credentials = M2MSessionCredentials(username="user-1", password="pass-Word9")
+    client = make_client(vz_m2m_token_credentials=None, m2m_session_credentials=credentials)
+    with client, pytest.raises(APIConnectionError) as info:
+        status(client)
+    assert info.value.never_sent is True
+    assert ("OAuth token request" if endpoint == TOKEN_URL else "M2M session login") in str(
+        info.value
+    )
+    assert "pass-Word9" not in str(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert api_calls(mocked) == 0
+
+
+def test_token_endpoint_rate_limit_keeps_retry_after_in_any_case(
+    mocked: responses.RequestsMock,
+) -> None:
+    mocked.replace(responses.POST, TOKEN_URL, status=429, headers={"retry-after": "7"}, body="{}")
+    with make_client() as client, pytest.raises(TokenRequestError) as info:
+        status(client)
+    assert info.value.response_code == 429
+    assert info.value.retry_after == 7

@@ -237,7 +237,7 @@ def test_a_closed_pipe_stops_quietly_and_keeps_the_report(tmp_path: Path) -> Non
         big.seed(ACCOUNT, pool=10_000, assigned=ids)
         for args in (
             ["status", ACCOUNT, "--format", "csv"],
-            ["remove", ACCOUNT, "-v", "--report", str(report), *ids],
+            ["remove", ACCOUNT, "-v", "--show", "all", "--report", str(report), *ids],
         ):
             process = subprocess.Popen(
                 [sys.executable, "-m", "verizon_sdk", *args],

@@ -356,6 +356,7 @@ def test_item4_revoked_token_that_keeps_coming_back_is_a_clear_error(pages: Simu
         with pytest.raises(AuthenticationError) as info:
             v3.get_account_licenses_status(ACCOUNT)
     assert info.value.response_code == 401
+    assert "issued again the very access token this 401 rejected" in str(info.value)
     assert pages.request_count("/oauth2/token") <= 1  # no wasted fetches
     assert pages.request_count("/licenses/" + ACCOUNT) <= 2  # no 401 storm
 

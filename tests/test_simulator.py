@@ -1632,7 +1632,7 @@ def test_main_serves_until_a_signal(monkeypatch: pytest.MonkeyPatch, signame: st
             time.sleep(0.01)
         if "\n" not in output.text:
             return  # main() failed before serving: it has already returned
-        url = output.text.strip()
+        url = output.text.splitlines()[0].strip()  # the export lines follow
         results["url"] = url
         try:
             with requests.Session() as session:

@@ -1,16 +1,15 @@
 """Runs an :class:`~verizon_sdk._endpoints.Endpoint` through apimatic-core.
 
 This is the one place that validates an endpoint call's arguments, builds the request (headers,
-body), sends it, maps statuses to exceptions, parses the body with the
-``json`` module (never jsonpickle, which can run code from a response, never
-YAML), and turns transport failures into SDK errors. The credentials come from
+body), sends it, maps statuses to exceptions, parses the body (``_apimatic.parse_body``: the
+``json`` module, never jsonpickle, which can run code from a response, never YAML), and turns
+transport failures into SDK errors. The credentials come from
 :mod:`verizon_sdk._auth`'s flow, which :class:`SyncAuthDriver` drives: it sends the token and
 login requests the flow asks for and feeds each response back.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 import threading
@@ -45,7 +44,6 @@ from verizon_sdk.exceptions import (
     APIException,
     APIStatusError,
     AuthenticationError,
-    UnexpectedResponseError,
 )
 
 if TYPE_CHECKING:
@@ -66,50 +64,6 @@ def _core() -> ModuleType:
     from verizon_sdk import _apimatic
 
     return _apimatic
-
-
-def _serialize_body(body: Any) -> str:
-    return json.dumps(body.to_dictionary(), separators=(",", ":"))
-
-
-def parse_body(model: Any, scrub: Callable[[str], str], response: ApiResponse) -> ApiResponse:
-    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
-
-    The text is passed through ``scrub`` (the redactor) first: a secret the service echoed,
-    however escaped, never reaches a model, a bulk report or a log line.
-
-    For a POST the error says that the service accepted the request: it was probably
-    applied, so it must not simply be sent again (the bulk methods reconcile instead).
-    """
-    accepted = (
-        "; the service accepted the request (2xx), so it was probably applied"
-        if getattr(response.request, "http_method", None) == "POST"
-        else ""
-    )
-
-    def unexpected(problem: str) -> UnexpectedResponseError:
-        return UnexpectedResponseError(problem + accepted, response)
-
-    content_type = response.headers.get("Content-Type", "")
-    if content_type and "json" not in content_type.lower():
-        raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
-    text = scrub(response.text or "")
-    if not text or not text.strip():
-        raise unexpected("empty body where a JSON object was expected")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise unexpected(f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise unexpected(f"expected a JSON object, got a JSON {type(data).__name__}")
-    try:
-        parsed = model.from_dictionary(data)
-    except (TypeError, ValueError) as exc:
-        raise unexpected(f"body is not a {model.__name__}: {exc}") from exc
-    if len(parsed.additional_properties) == len(data):
-        raise unexpected(f"body has none of the fields of {model.__name__}")
-    response.body = parsed
-    return response
 
 
 def post(
@@ -380,12 +334,12 @@ class Pipeline:
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
         if body is not None:
-            builder.body_param(core.Parameter().value(body)).body_serializer(_serialize_body)
+            builder.body_param(core.Parameter().value(body)).body_serializer(core.serialize_body)
         handler = (
             core.ResponseHandler()
             .is_api_response(True)
             .local_error("400", "Bad request", endpoint.bad_request_error)
-            .convertor(partial(parse_body, endpoint.response_model, self.redactor))
+            .convertor(partial(core.parse_body, endpoint.response_model, self.redactor))
         )
         configuration = self._global_configuration(logger.isEnabledFor(logging.DEBUG))
         call = (

@@ -30,10 +30,26 @@ What the flow yields, and what a driver sends back:
   :class:`Credentials` (a replay), or returns: the 401 stands, and the returned text, when
   there is one, is the SDK's explanation (the driver puts it on the error's ``hint``).
 
-The flow raises :class:`TokenRequestError` / :class:`LoginRefusedError` itself (their bodies
-redacted); a driver redacts whatever else it raises. The sync driver is ``_pipeline``
-(``SyncAuthDriver``, requests through ``ApiCall``, token and login requests through the shared
-``requests`` session); an async driver runs the same flow with httpx.
+The flow raises :class:`TokenRequestError` / :class:`LoginRefusedError` itself (response text
+already redacted); a driver calls ``error.redact(redactor)`` on any ``APIException`` the flow or
+its POST raises, as ``_pipeline.SyncAuthDriver`` does. The sync driver sends the licenses
+request through apimatic-core's ``ApiCall`` and the token and login requests through the shared
+``requests`` session; an async driver does the same with httpx::
+
+    auth = Auth.for_configuration(config, redactor)      # once per client
+    flow = auth.auth_flow(endpoint_name)                 # once per call
+    step = next(flow)
+    while True:
+        if isinstance(step, AuthRequest):
+            async with lock:                             # one asyncio.Lock per client
+                answer = await post(step) if step.still_needed() else None
+                step = flow.send(answer)                 # next step: never the end
+            continue
+        response = await send_licenses_request(step.headers)
+        try:
+            step = flow.send(AuthResponse(response.status_code, response.headers, response.text))
+        except StopIteration as done:                    # done.value: None, or the 401's hint
+            break                                        # 2xx: return it; 401: raise, with hint
 
 Renewal rules (after a 401): the body may name the rejected credential (``rejected_credentials``);
 then only that one is renewed. Otherwise every renewable credential is. Each credential is

@@ -6,6 +6,8 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
+from requests.structures import CaseInsensitiveDict
+
 from verizon_sdk._headers import HEADER_SAFE
 from verizon_sdk._redaction import Redactor
 from verizon_sdk._wire import parse_json_text
@@ -72,7 +74,10 @@ class _RawResponse:
 
     def __init__(self, response: AuthResponse, redactor: Redactor) -> None:
         self.status_code = response.status_code
-        self.headers = {name: redactor(value) for name, value in response.headers.items()}
+        # any-case look-ups, values redacted (a service may echo a credential in a header)
+        self.headers = CaseInsensitiveDict(
+            {name: redactor(value) for name, value in response.headers.items()}
+        )
         self.text = redactor(response.text)
         self.request = None
 

@@ -28,6 +28,7 @@ option             default  meaning
 ``progress``       False    True: a ``tqdm.auto`` progress bar (``pip install
                             'verizon-sdk[progress]'``); without tqdm, ``ValidationError``
 ``on_chunk``       None     called with a :class:`ChunkEvent` after each chunk
+``journal``        None     a path: keep a crash-safe SQLite journal (below)
 =================  =======  =============================================================
 
 How a run goes
@@ -122,31 +123,42 @@ reconciliation runs, and the exception is re-raised with the partial :class:`Bul
 attached as ``exc.bulk_result``. It is not returned: code after the call must not mistake an
 interrupted run for a finished one. A Ctrl-C while the input is still being read has nothing
 to report and is re-raised as is.
+
+Journal and resume
+==================
+
+With ``journal=PATH`` the run is recorded in SQLite (:mod:`verizon_sdk.bulk._journal`): the
+plan, each chunk's ``sending`` state committed before its POST leaves, and each outcome. After
+a crash (kill -9 included), ``resume_bulk(PATH)`` on the V3 controller finishes the run: a
+chunk left ``sending`` is settled by reading the license list, never re-sent blindly. The same
+call with the same path returns a finished run's stored result and sends nothing, and refuses
+an unfinished run (resume it) or a journal of another action, account or format version. See
+``doc/fleet.md``, "Surviving a crash".
 """
 
 from __future__ import annotations
 
 import difflib
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, cast
 
-from verizon_sdk import _endpoints as endpoints
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
-from verizon_sdk._pagination import page_fetcher
+from verizon_sdk.bulk import _journal, _runner
 from verizon_sdk.bulk._engine import _Run, read_device_ids
+from verizon_sdk.bulk._journal import FORMAT_VERSION
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     DEFAULT_CHUNK_SIZE,
     DEFAULT_MAX_WORKERS,
     Action,
-    _describe,
     in_asked_for_state,
     stops_the_run,
 )
+from verizon_sdk.bulk._runner import resume_run
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
-from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI
 
 if TYPE_CHECKING:
     from verizon_sdk._pipeline import Pipeline
@@ -154,6 +166,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MAX_WORKERS",
+    "FORMAT_VERSION",
     "Action",
     "BulkOptions",
     "BulkResult",
@@ -163,6 +176,7 @@ __all__ = [
     "check_options",
     "in_asked_for_state",
     "read_device_ids",
+    "resume_run",
     "run_bulk",
     "stops_the_run",
 ]
@@ -191,6 +205,7 @@ class BulkOptions(TypedDict, total=False):
     strict: bool
     progress: bool
     on_chunk: Callable[[ChunkEvent], object] | None
+    journal: str | os.PathLike[str] | None
 
 
 def check_options(caller: str, options: Mapping[str, Any]) -> BulkOptions:
@@ -231,10 +246,17 @@ def run_bulk(
     strict: bool = False,
     progress: bool = False,
     on_chunk: Callable[[ChunkEvent], object] | None = None,
+    journal: str | os.PathLike[str] | None = None,
 ) -> BulkResult:
     """Assign or remove (``action``) licenses for every id; see the module docstring."""
     check_account("acc", acc)
     _check_options(chunk_size, max_workers, on_chunk)
+    if journal is not None:
+        if not isinstance(journal, (str, os.PathLike)):
+            raise InvalidTypeError("journal", f"expected a path, got {type(journal).__name__}")
+        stored = _runner.existing_run(journal, action, acc)
+        if stored is not None:
+            return stored  # a finished run: nothing is read or sent
     progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
     if max_workers > pipeline.config.pool_maxsize:
         logger.warning(
@@ -247,24 +269,13 @@ def run_bulk(
     result = BulkResult(action, acc)
     started = time.monotonic()
     valid = read_device_ids(device_ids, result, strict=strict, rule=pipeline.config.device_id_rule)
-    endpoint = (
-        endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
-        if action == "assign"
-        else endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
-    )
-
-    def send(ids: list[str]) -> V3LicenseAssignedRemovedResult:
-        answer: V3LicenseAssignedRemovedResult = pipeline.execute(
-            endpoint, {"acc": acc, "body": V3LicenseIMEI(device_list=ids)}
-        ).body
-        return answer
-
-    fetch = page_fetcher(
-        pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
-    )
+    send, fetch = _runner.wire(pipeline, action, acc)
     bar = None
     if progress_bar is not None:
         bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
+    recorder = (
+        None if journal is None else _journal.Journal.create(journal, result, valid, chunk_size)
+    )
     run = _Run(
         result,
         action,
@@ -276,19 +287,6 @@ def run_bulk(
         stop_on_error=stop_on_error,
         on_chunk=on_chunk,
         bar=bar,
+        journal=recorder,
     )
-    try:
-        run.send_all()
-        if reconcile:
-            run.reconcile()
-    except BaseException as exc:
-        if result.stopped is None:  # interrupted while reconciling
-            result.stopped = f"interrupted by {_describe(exc)}"
-        result.interrupted = result.interrupted or isinstance(exc, KeyboardInterrupt)
-        exc.bulk_result = result  # type: ignore[attr-defined]
-        raise
-    finally:
-        result.elapsed = time.monotonic() - started
-        if bar is not None:
-            bar.close()
-    return result
+    return _runner.drive(run, reconcile=reconcile, started=started, bar=bar)

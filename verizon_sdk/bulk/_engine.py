@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verizon_sdk._checks import check_device_id
 from verizon_sdk._pagination import iter_cursor_pages
@@ -29,6 +29,9 @@ from verizon_sdk.exceptions import (
     ValidationError,
 )
 from verizon_sdk.models import V3LicenseSummary
+
+if TYPE_CHECKING:
+    from verizon_sdk.bulk._journal import Journal
 
 logger = logging.getLogger("verizon_sdk.bulk")
 
@@ -121,6 +124,8 @@ class _Run:
         stop_on_error: bool,
         on_chunk: Callable[[ChunkEvent], object] | None,
         bar: Any,
+        journal: Journal | None = None,
+        chunks: list[tuple[int, list[str]]] | None = None,
     ) -> None:
         self.result = result
         self.records = result._records
@@ -133,7 +138,17 @@ class _Run:
         self.stop_on_error = stop_on_error
         self.on_chunk = on_chunk
         self.bar = bar
-        self.total_chunks = math.ceil(len(valid) / chunk_size)
+        #: (index, ids) of each chunk to send; a resumed run sends only those left planned.
+        self.chunks = (
+            chunks
+            if chunks is not None
+            else [
+                (i, valid[i * chunk_size : (i + 1) * chunk_size])
+                for i in range(math.ceil(len(valid) / chunk_size))
+            ]
+        )
+        self.total_chunks = len(self.chunks)
+        self.journal = journal
         self.started = time.monotonic()
         self.done = 0
         #: Ids answered with a status the SDK does not know: reconciliation checks them.
@@ -147,18 +162,19 @@ class _Run:
         pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="verizon-bulk")
         in_flight: dict[Future[_Reply], tuple[int, list[str]]] = {}
         limit = self.max_workers * IN_FLIGHT_PER_WORKER
-        size = self.chunk_size
-        index = 0
+        position = 0
         try:
             while True:
-                while self.result.stopped is None and index < self.total_chunks:
+                while self.result.stopped is None and position < self.total_chunks:
                     if len(in_flight) >= limit:
                         break
-                    ids = self.valid[index * size : (index + 1) * size]
+                    index, ids = self.chunks[position]
+                    if self.journal is not None:
+                        self.journal.sending(index)  # durable before the POST can leave
                     self.submitting = (index, ids)
                     in_flight[pool.submit(_send, self.send, index, ids)] = self.submitting
                     self.submitting = None
-                    index += 1
+                    position += 1
                 if not in_flight:
                     break
                 finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
@@ -184,6 +200,8 @@ class _Run:
         for future, (index, ids) in list(in_flight.items()):
             if future.cancel():
                 del in_flight[future]
+                if self.journal is not None:
+                    self.journal.unsend(index)
                 self.mark(ids, Outcome.NOT_ATTEMPTED, f"not sent: {self.result.stopped}", index)
         try:
             for future in as_completed(list(in_flight)):
@@ -197,16 +215,11 @@ class _Run:
     def settle_unsent(self) -> None:
         """Every id still pending was never handed to a worker: not attempted."""
         reason = f"not sent: {self.result.stopped or 'the run ended before this chunk'}"
-        shared: dict[int, DeviceResult] = {}
-        for position, device_id in enumerate(self.valid):
-            if self.records[device_id] is _PENDING:
-                index = position // self.chunk_size
-                record = shared.get(index)
-                if record is None:
-                    record = shared[index] = DeviceResult(
-                        Outcome.NOT_ATTEMPTED, error=reason, chunk=index
-                    )
-                self.records[device_id] = record
+        for index, ids in self.chunks:
+            record = DeviceResult(Outcome.NOT_ATTEMPTED, error=reason, chunk=index)
+            for device_id in ids:
+                if self.records[device_id] is _PENDING:
+                    self.records[device_id] = record
 
     def mark(self, ids: list[str], outcome: Outcome, error: str, index: int) -> None:
         record = DeviceResult(outcome, error=error, chunk=index)
@@ -228,6 +241,8 @@ class _Run:
             return
         reply = future.result()
         counts = self.record(reply)
+        if self.journal is not None:
+            self.journal.settle(index, ((d, self.records[d]) for d in ids))
         self.done += len(ids)
         if self.bar is not None:
             self.bar.update(len(ids))
@@ -351,7 +366,9 @@ class _Run:
                 outcome = Outcome.NOT_ATTEMPTED
             error = found if before.error is None else f"{before.error}; {found}"
             self.records[device_id] = replace(before, outcome=outcome, error=error, reconciled=True)
-        self.result.reconciled = len(ambiguous)
+        if self.journal is not None:
+            self.journal.settle(None, ((d, self.records[d]) for d in ambiguous))
+        self.result.reconciled += len(ambiguous)
         logger.debug("bulk %s: reconciled %d ids", self.action, len(ambiguous))
 
     def licensed(self, ids: set[str]) -> set[str]:

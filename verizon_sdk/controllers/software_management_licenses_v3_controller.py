@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from verizon_sdk._checks import check_account
@@ -77,7 +78,8 @@ class SoftwareManagementLicensesV3Controller(BaseController):
 
         Options (all keyword-only): ``chunk_size`` (1000), ``max_workers`` (4),
         ``reconcile`` (True), ``stop_on_error`` (False), ``strict`` (False),
-        ``progress`` (False), ``on_chunk`` (None). See :mod:`verizon_sdk.bulk` for
+        ``progress`` (False), ``on_chunk`` (None), ``journal`` (None: a path keeps a
+        crash-safe SQLite journal; see :meth:`resume_bulk`). See :mod:`verizon_sdk.bulk` for
         the four outcomes and reconciliation.
         """
         from verizon_sdk import bulk
@@ -93,3 +95,23 @@ class SoftwareManagementLicensesV3Controller(BaseController):
 
         options = bulk.check_options("remove_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "remove", acc, device_ids, **options)
+
+    def resume_bulk(
+        self,
+        journal: str | os.PathLike[str],
+        *,
+        max_workers: int = 4,
+        reconcile: bool = True,
+        on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
+    ) -> bulk.BulkResult:
+        """Finish the bulk run recorded in ``journal`` (a finished run: its stored result).
+
+        Settled chunks are kept; planned chunks are sent; a chunk left ``sending`` by a crash
+        is settled by reading the license list and only its devices provably not acted on
+        are sent again. A file that is not a journal gets a ``ValidationError``, nothing sent.
+        """
+        from verizon_sdk import bulk
+
+        return bulk.resume_run(
+            self._pipeline, journal, max_workers=max_workers, reconcile=reconcile, on_chunk=on_chunk
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import ipaddress
+import shlex
 import signal
 import sys
 import threading
@@ -44,7 +45,8 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
         description="Serve a simulated ThingSpace Software Management Licenses API (FOTA V2/V3,"
         " OAuth and M2M session login) until Ctrl-C or SIGTERM. Prints the API root. Repeatable"
         " options (--client, --login, --m2m-token, --unknown-device, --seed) add to a list;"
-        " without --client or --login any non-empty credentials are accepted.",
+        " without --client or --login any non-empty credentials are accepted. Then prints the"
+        " export VERIZON_... lines (base URL, client id, secret, M2M token) that a client needs.",
     )
     add = parser.add_argument
     d = SimulatorOptions()
@@ -81,7 +83,22 @@ def build_parser(prog: str | None = None) -> argparse.ArgumentParser:
     add("--spellings", choices=SPELLINGS, help="field spellings only (default: the reading's)")
     add("--no-control-routes", action="store_true", help="disable /api/_sim/...")
     add("-v", "--verbose", action="store_true", help="log every request to stderr")
+    add("--print-env", action="store_true", help="print only the export VERIZON_... lines")
     return parser
+
+
+def env_lines(url: str, args: argparse.Namespace) -> list[str]:
+    """The ``export VERIZON_...=...`` lines that point a client (or ``verizon-licenses``) at
+    this simulator with credentials it accepts."""
+    client_id, secret = args.client[0] if args.client else ("sim-client", "sim-secret")
+    token = args.m2m_token[0] if args.m2m_token else DEFAULT_M2M_TOKEN
+    values = {
+        "VERIZON_BASE_URL": url,
+        "VERIZON_CLIENT_ID": client_id,
+        "VERIZON_CLIENT_SECRET": secret,
+        "VERIZON_M2M_TOKEN": token,
+    }
+    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
 
 def simulator_from_args(args: argparse.Namespace) -> Simulator:
@@ -121,7 +138,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
-    """Run the simulator until Ctrl-C or SIGTERM; print its API root first. Returns 0."""
+    """Run the simulator until Ctrl-C or SIGTERM; print its API root and the environment a
+    client needs first (only the environment with ``--print-env``). Returns 0."""
     parser = build_parser(prog)
     args = parser.parse_args(argv)
     try:
@@ -151,7 +169,13 @@ def main(argv: list[str] | None = None, *, prog: str | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-        print(simulator.url, flush=True)
+        exports = "\n".join(env_lines(simulator.url, args))
+        if args.print_env:
+            print(exports, flush=True)
+        else:
+            print(simulator.url)
+            print("# paste these lines into another shell to point a client at it:")
+            print(exports, flush=True)
         while not stop.wait(0.5):  # the handlers above set it on Ctrl-C or SIGTERM
             pass
         return 0

@@ -1,0 +1,260 @@
+"""Issue 13: the journal's refusals (each with nothing sent), and the crash test via the CLI."""
+
+from __future__ import annotations
+
+import collections
+import csv
+import signal
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.crash_child import device_ids
+from tests.test_journal_crash import SimProcess, journal_state, poll, sending_ids
+from verizon_sdk.bulk import FORMAT_VERSION, ChunkEvent
+from verizon_sdk.exceptions import ValidationError
+from verizon_sdk.simulator import Simulator
+
+ACCOUNT = "0000123456-00001"
+IDS = device_ids(2500)
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator() as server:
+        server.seed(ACCOUNT, pool=5000)
+        server.seed("0000123456-00002", pool=5000)
+        yield server
+
+
+def stop_after_first_chunk(event: ChunkEvent) -> None:
+    raise RuntimeError("stopped by the test")
+
+
+def unfinished(sim: Simulator, path: Path) -> None:
+    """A journaled run that stopped after its first chunk (not finished)."""
+    licenses = sim.client().software_management_licenses_v3
+    with pytest.raises(RuntimeError):
+        licenses.assign_licenses_bulk(
+            ACCOUNT, IDS, journal=path, max_workers=1, on_chunk=stop_after_first_chunk
+        )
+
+
+def refused(sim: Simulator, call: object, match: str) -> None:
+    """``call()`` raises a ValidationError matching ``match``, and nothing reaches the server."""
+    before = sim.request_count()
+    with pytest.raises(ValidationError, match=match) as caught:
+        call()  # type: ignore[operator]
+    assert "nothing was sent" in str(caught.value)
+    assert sim.request_count() == before
+
+
+def test_finished_run_returns_the_stored_result_and_sends_nothing(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    path = tmp_path / "run.db"
+    licenses = sim.client().software_management_licenses_v3
+    first = licenses.assign_licenses_bulk(ACCOUNT, [*IDS, "990000000000001"], journal=path)
+    before = sim.request_count()
+    again = licenses.assign_licenses_bulk(ACCOUNT, ["990000000009999"], journal=path)
+    resumed = licenses.resume_bulk(path)
+    assert sim.request_count() == before
+    for result in (again, resumed):
+        assert list(result) == IDS and result.counts == first.counts == {
+            "succeeded": 2500,
+            "failed": 0,
+            "not_attempted": 0,
+            "unknown": 0,
+        }
+        assert result.duplicates == {"990000000000001": 2}
+        assert result.chunks_sent == first.chunks_sent == 3
+        assert result["990000000000007"] == first["990000000000007"]
+
+
+def test_unfinished_run_is_refused_with_a_hint_to_resume(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    unfinished(sim, path)
+    licenses = sim.client().software_management_licenses_v3
+    refused(sim, lambda: licenses.assign_licenses_bulk(ACCOUNT, IDS, journal=path), "resume")
+    result = licenses.resume_bulk(path)  # ... and resuming finishes it
+    assert set(result.succeeded) == sim.assigned(ACCOUNT) == set(IDS)
+    posted = collections.Counter(
+        d for r in sim.requests("/assign", "POST") for d in r.body["deviceList"]
+    )
+    assert set(posted.values()) == {1}
+
+
+@pytest.mark.parametrize(
+    ("method", "account", "match"),
+    [
+        ("remove_licenses_bulk", ACCOUNT, "for assign 0000123456-00001, not remove"),
+        ("assign_licenses_bulk", "0000123456-00002", "not assign 0000123456-00002"),
+    ],
+)
+def test_another_action_or_account_is_refused(
+    sim: Simulator, tmp_path: Path, method: str, account: str, match: str
+) -> None:
+    path = tmp_path / "run.db"
+    unfinished(sim, path)
+    bulk = getattr(sim.client().software_management_licenses_v3, method)
+    refused(sim, lambda: bulk(account, IDS, journal=path), match)
+
+
+def test_another_format_version_is_refused(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    unfinished(sim, path)
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (FORMAT_VERSION + 1,))
+    db.commit()
+    db.close()
+    licenses = sim.client().software_management_licenses_v3
+    match = f"format version {FORMAT_VERSION + 1} is not the version {FORMAT_VERSION}"
+    refused(sim, lambda: licenses.assign_licenses_bulk(ACCOUNT, IDS, journal=path), match)
+    refused(sim, lambda: licenses.resume_bulk(path), match)
+
+
+def _text_file(path: Path) -> None:
+    path.write_text("device_id\n990000000000001\n")
+
+
+def _other_database(path: Path) -> None:
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+    db.execute("INSERT INTO meta VALUES ('format', 'something else')")
+    db.commit()
+    db.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (_text_file, "not a bulk journal, or corrupt"),
+        (_other_database, "not a bulk journal"),
+    ],
+)
+def test_a_file_that_is_not_a_journal_is_refused(
+    sim: Simulator, tmp_path: Path, make: object, match: str
+) -> None:
+    path = tmp_path / "run.db"
+    make(path)  # type: ignore[operator]
+    licenses = sim.client().software_management_licenses_v3
+    refused(sim, lambda: licenses.assign_licenses_bulk(ACCOUNT, IDS, journal=path), match)
+    refused(sim, lambda: licenses.resume_bulk(path), match)
+
+
+@pytest.mark.parametrize("damage", ["header", "truncated"])
+def test_a_corrupt_journal_is_refused(sim: Simulator, tmp_path: Path, damage: str) -> None:
+    path = tmp_path / "run.db"
+    unfinished(sim, path)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # everything in the main file
+    db.close()
+    data = path.read_bytes()
+    if damage == "header":
+        path.write_bytes(b"\x00" * 100 + data[100:])
+    else:
+        path.write_bytes(data[: len(data) // 2])
+    licenses = sim.client().software_management_licenses_v3
+    refused(sim, lambda: licenses.resume_bulk(path), "not a bulk journal, or corrupt")
+    refused(
+        sim,
+        lambda: licenses.assign_licenses_bulk(ACCOUNT, IDS, journal=path),
+        "not a bulk journal, or corrupt",
+    )
+
+
+def test_resume_of_a_missing_journal_is_refused(sim: Simulator, tmp_path: Path) -> None:
+    licenses = sim.client().software_management_licenses_v3
+    refused(sim, lambda: licenses.resume_bulk(tmp_path / "none.db"), "no such journal")
+
+
+def test_no_secret_is_written(sim: Simulator, tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+    sim.client(client_secret="sim-secret-Zk9").software_management_licenses_v3.assign_licenses_bulk(
+        ACCOUNT, IDS, journal=path
+    )
+    stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    for secret in (b"sim-secret-Zk9", b"sim-m2m-token", b"Bearer"):
+        assert secret not in stored
+
+
+# -- the crash test through the CLI ---------------------------------------------------------
+
+
+def cli(sim: SimProcess, *args: str) -> list[str]:
+    return [sys.executable, "-m", "verizon_sdk", "--base-url", sim.url, *args]
+
+
+def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
+    server = SimProcess()
+    env = {
+        "VERIZON_CLIENT_ID": "sim-client",
+        "VERIZON_CLIENT_SECRET": "sim-secret",
+        "VERIZON_M2M_TOKEN": "sim-m2m-token",
+        "PATH": "/usr/bin:/bin",
+    }
+    account = "0000123499-00013"
+    ids = device_ids(20_000)
+    journal = tmp_path / "run.db"
+    assign = f"/licenses/{account}/assign"
+    try:
+        server.call("POST", f"accounts/{account}", {"pool": 30_000})
+        server.call("POST", "faults", {"path": assign, "method": "POST", "latency": 1.0})
+        child = subprocess.Popen(
+            cli(server, "assign", account, "-", "--journal", str(journal)),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        assert child.stdin is not None
+        child.stdin.write("\n".join(ids))
+        child.stdin.close()
+        poll(lambda: journal_state(journal).get("settled", 0) >= 3, "three settled chunks")
+        child.send_signal(signal.SIGKILL)
+        assert child.wait(10) == -signal.SIGKILL
+        poll(
+            lambda: any(
+                e["fault"]
+                for e in server.call("GET", "requests")["requests"]
+                if e["path"].endswith(assign)
+            ),
+            "the slow POST to be answered",
+        )
+        in_flight = sending_ids(journal)
+        assert in_flight
+        report = tmp_path / "report.csv"
+        done = subprocess.run(
+            cli(server, "resume", str(journal), "--report", str(report)),
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "20000 succeeded" in done.stdout
+        with report.open() as file:
+            rows = list(csv.DictReader(file))
+        assert [r["device_id"] for r in rows] == ids
+        assert {r["outcome"] for r in rows} == {"succeeded"}
+        assert server.assigned(account) == set(ids)
+        posted = collections.Counter(d for body in server.posts(account) for d in body)
+        assert max(posted.values()) == 1 and set(posted) == set(ids)
+        before = len(server.posts(account))
+        again = subprocess.run(
+            cli(server, "assign", account, "-", "--journal", str(journal)),
+            input="990000000000001",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
+        assert again.returncode == 0, again.stderr
+        assert "20000 succeeded" in again.stdout
+        assert len(server.posts(account)) == before  # a finished run: nothing sent
+    finally:
+        server.stop()

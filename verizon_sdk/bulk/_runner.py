@@ -1,0 +1,190 @@
+"""Driving a run to its end (send, reconcile, finish), and resuming one from its journal."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk._pagination import page_fetcher
+from verizon_sdk.bulk._engine import _Run
+from verizon_sdk.bulk._journal import Journal
+from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
+from verizon_sdk.bulk._rules import Action, _describe
+from verizon_sdk.exceptions import ValidationError
+from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI, V3LicenseSummary
+
+if TYPE_CHECKING:
+    from verizon_sdk._pipeline import Pipeline
+
+#: What a resumed run records for an id whose chunk was ``sending`` when the run stopped.
+IN_FLIGHT = "its chunk was being sent when the run stopped"
+
+
+def wire(
+    pipeline: Pipeline, action: Action, acc: str
+) -> tuple[
+    Callable[[list[str]], V3LicenseAssignedRemovedResult], Callable[[str | None], V3LicenseSummary]
+]:
+    """The POST for one chunk and the license-list page reader, for ``acc``."""
+    endpoint = (
+        endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
+        if action == "assign"
+        else endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
+    )
+
+    def send(ids: list[str]) -> V3LicenseAssignedRemovedResult:
+        answer: V3LicenseAssignedRemovedResult = pipeline.execute(
+            endpoint, {"acc": acc, "body": V3LicenseIMEI(device_list=ids)}
+        ).body
+        return answer
+
+    fetch = page_fetcher(
+        pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
+    )
+    return send, fetch
+
+
+def drive(run: _Run, *, reconcile: bool, started: float, bar: Any) -> BulkResult:
+    """Send every chunk of ``run``, reconcile, and (with a journal) finish it."""
+    result = run.result
+    journal = run.journal
+    try:
+        run.send_all()
+        if journal is not None:  # chunks a stop left unsent: settled as not attempted
+            for index, ids in journal.chunks("planned"):
+                journal.settle(index, ((d, result._records[d]) for d in ids))
+        if reconcile:
+            run.reconcile()
+    except BaseException as exc:
+        if result.stopped is None:  # interrupted while reconciling
+            result.stopped = f"interrupted by {_describe(exc)}"
+        result.interrupted = result.interrupted or isinstance(exc, KeyboardInterrupt)
+        exc.bulk_result = result  # type: ignore[attr-defined]
+        if journal is not None:
+            journal.close()
+        raise
+    finally:
+        result.elapsed += time.monotonic() - started
+        if bar is not None:
+            bar.close()
+    if journal is not None:
+        result.chunks_sent, result.reconciled = journal.tally()
+        journal.finish(result)
+        journal.close()
+    return result
+
+
+def existing_run(path: str | os.PathLike[str], action: str, acc: str) -> BulkResult | None:
+    """The stored result if ``path`` holds this finished run; None if there is no file.
+
+    Refuses (``ValidationError``, before anything is read or sent) an unfinished run, another
+    action or account, and a file that is not a journal.
+    """
+    if not os.path.exists(path):
+        return None
+    journal = Journal.open(path)
+    journal.check_run(action, acc)
+    if not journal.finished:
+        journal.close()
+        raise ValidationError(
+            "journal",
+            f"{os.fspath(path)} holds an unfinished {action} run for {acc}: resume it with "
+            f"resume_bulk({os.fspath(path)!r}) (CLI: verizon-licenses resume "
+            f"{os.fspath(path)}); nothing was sent",
+        )
+    result = journal.load()
+    journal.close()
+    return result
+
+
+def resume_run(
+    pipeline: Pipeline,
+    path: str | os.PathLike[str],
+    *,
+    max_workers: int,
+    reconcile: bool = True,
+    on_chunk: Callable[[ChunkEvent], object] | None = None,
+    bar_factory: Any = None,
+) -> BulkResult:
+    """Finish the run journaled at ``path``; a finished run's stored result is returned."""
+    journal = Journal.open(path)
+    result = journal.load()
+    if journal.finished:
+        journal.close()
+        return result
+    started = time.monotonic()
+    action: Action = "assign" if journal.meta["action"] == "assign" else "remove"
+    acc = journal.meta["account"]
+    send, fetch = wire(pipeline, action, acc)
+    records = result._records
+    run = _Run(
+        result,
+        action,
+        [],
+        send,
+        fetch,
+        chunk_size=journal.chunk_size,
+        max_workers=max_workers,
+        stop_on_error=False,
+        on_chunk=on_chunk,
+        bar=None,
+        journal=journal,
+        chunks=[],
+    )
+    try:
+        settle_in_flight(run, journal.chunks("sending"))
+    except BaseException:
+        journal.close()
+        raise
+    run.chunks = journal.chunks("planned")
+    run.valid = [d for _, ids in run.chunks for d in ids]
+    run.total_chunks = len(run.chunks)
+    run.to_verify = {
+        d
+        for d, r in records.items()
+        if r.outcome is Outcome.FAILED and r.error is not None and not r.reconciled
+    }
+    if bar_factory is not None:
+        run.bar = bar_factory(total=len(run.valid), unit="id", desc=f"{action} {acc}")
+    return drive(run, reconcile=reconcile, started=started, bar=run.bar)
+
+
+def settle_in_flight(run: _Run, sending: list[tuple[int, list[str]]]) -> None:
+    """Settle chunks left ``sending`` by reading the license list, never by re-sending.
+
+    A device in the asked-for state is ``succeeded``; the others were provably not acted on
+    (at the time of reading) and go into a new planned chunk. If the list cannot be read, the
+    resume stops here with the error and nothing is sent.
+    """
+    if not sending:
+        return
+    ids = [d for _, chunk in sending for d in chunk]
+    licensed = run.licensed(set(ids))
+    wanted = run.action == "assign"
+    records = run.records
+    chunk_of = {d: i for i, chunk in sending for d in chunk}
+    done: list[tuple[str, DeviceResult]] = []
+    again: list[str] = []
+    shared: dict[int, DeviceResult] = {}
+    for device_id in ids:
+        if (device_id in licensed) == wanted:
+            index = chunk_of[device_id]
+            record = shared.get(index)
+            if record is None:
+                state = "lists" if wanted else "does not list"
+                record = shared[index] = DeviceResult(
+                    Outcome.SUCCEEDED,
+                    error=f"{IN_FLIGHT}; reconciled: the account {state} the device as licensed",
+                    chunk=index,
+                    reconciled=True,
+                )
+            records[device_id] = record
+            done.append((device_id, record))
+        else:
+            records[device_id] = _PENDING
+            again.append(device_id)
+    run.journal.replan([i for i, _ in sending], done, again)  # type: ignore[union-attr]
+    run.result.reconciled += len(done)
