@@ -31,8 +31,14 @@ from verizon_sdk import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk._redaction import Redactor
-from verizon_sdk.exceptions import APIException, ConfigurationError, ResponseTooLargeError
-from verizon_sdk.models import V3LicenseIMEI
+from verizon_sdk.exceptions import (
+    APIException,
+    ConfigurationError,
+    PaginationError,
+    ResponseTooLargeError,
+    ValidationError,
+)
+from verizon_sdk.models import V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
 
 ACCOUNT = "0000123456-00001"
 TOKEN_PATH = "/api/ts/v1/oauth2/token"
@@ -420,3 +426,126 @@ def test_103_before_an_applied_post_gives_its_result(server: HostileServer) -> N
         )
     assert result.account_name == ACCOUNT
     assert [r.path for r in server.requests].count(path) == 1
+
+
+# -- items 4, 8: hostile pages ----------------------------------------------------------------
+
+V2_STATUS_PATH = f"/api/fota/v2/licenses/{ACCOUNT}"
+V2_CANCEL_PATH = f"/api/fota/v2/licenses/{ACCOUNT}/cancel"
+
+
+#: After this many pages a looping script ends its listing, so a walk that does not stop
+#: by itself fails its test instead of hanging it.
+GIVE_UP = 50
+
+
+def pages(*bodies: dict[str, Any]) -> Handler:
+    """Answers the n-th request with ``bodies[n]`` (the last one from then on)."""
+    served = iter(range(10**9))
+
+    def answer(_: Request) -> bytes:
+        n = next(served)
+        body = bodies[min(n, len(bodies) - 1)]
+        return http(200, json.dumps({**body, "hasMoreData": False} if n >= GIVE_UP else body))
+
+    return answer
+
+
+@pytest.mark.parametrize("api", ["v2", "v3"])
+def test_a_device_id_of_5000_digits_is_compared_without_int(
+    server: HostileServer, api: str
+) -> None:
+    huge = "1" * 5000
+    path = V2_STATUS_PATH if api == "v2" else STATUS_PATH
+    first = {"hasMoreData": True, "lastSeenDeviceId": "5", "deviceList": [{"deviceId": "5"}]}
+    second = {"hasMoreData": False, "deviceList": [{"deviceId": huge}]}
+    server.route("GET", path, pages(first, second))
+    with client_for(server) as client:
+        controller: Any = (
+            client.software_management_licenses_v2
+            if api == "v2"
+            else client.software_management_licenses_v3
+        )
+        ids = [d.device_id for d in controller.iter_account_licenses(ACCOUNT)]
+    assert ids == ["5", huge]
+
+
+def test_a_v2_candidate_list_serving_the_same_page_forever_stops(
+    server: HostileServer, quiet_deprecations: None
+) -> None:
+    server.route("GET", V2_CANCEL_PATH, pages({"hasMoreData": True, "deviceList": ["a1", "b2"]}))
+    with client_for(server) as client, pytest.raises(PaginationError, match="repeated page"):
+        list(client.software_management_licenses_v2.iter_licenses_to_remove(ACCOUNT))
+    assert [r.path for r in server.requests].count(V2_CANCEL_PATH) == 2
+
+
+def test_fresh_cursors_with_repeated_non_digit_ids_stop(server: HostileServer) -> None:
+    cursors = iter(range(10**9))
+
+    def answer(_: Request) -> bytes:
+        n = next(cursors)
+        page = {"hasMoreData": n < GIVE_UP, "lastSeenDeviceId": f"c-{n}"}
+        return http(200, json.dumps({**page, "deviceList": [{"deviceId": "dev-a"}]}))
+
+    server.route("GET", STATUS_PATH, answer)
+    with client_for(server) as client, pytest.raises(PaginationError, match="repeated page"):
+        list(client.software_management_licenses_v3.iter_account_licenses(ACCOUNT))
+    assert [r.path for r in server.requests].count(STATUS_PATH) == 2
+
+
+def test_an_endless_listing_stops_at_max_pages(server: HostileServer) -> None:
+    counter = iter(range(10**9))
+
+    def answer(_: Request) -> bytes:
+        n = next(counter)
+        page = {"hasMoreData": n < GIVE_UP, "lastSeenDeviceId": f"c-{n}"}
+        return http(200, json.dumps({**page, "deviceList": [{"deviceId": f"dev-{n}"}]}))
+
+    server.route("GET", STATUS_PATH, answer)
+    with client_for(server, max_pages=5) as client, pytest.raises(PaginationError) as info:
+        list(client.software_management_licenses_v3.iter_account_licenses(ACCOUNT))
+    assert "more than max_pages (5) pages" in str(info.value)
+    assert info.value.page_number == 6
+    assert [r.path for r in server.requests].count(STATUS_PATH) == 5
+
+
+@pytest.mark.parametrize("bad", [0, -3, "5", 2.0])
+def test_max_pages_must_be_a_positive_integer(server: HostileServer, bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="max_pages"):
+        client_for(server, max_pages=bad)
+
+
+# -- item 11: bad caller input is a ValidationError, and nothing is sent -----------------------
+
+
+def bad_calls() -> dict[str, Callable[[VerizonClient], Any]]:
+    v2 = lambda c: c.software_management_licenses_v2  # noqa: E731
+    v3 = lambda c: c.software_management_licenses_v3  # noqa: E731
+    ids = ["990000000000001"]
+    return {
+        "last_seen_device_id": lambda c: v3(c).get_account_licenses_status(
+            ACCOUNT, last_seen_device_id=10**5000
+        ),
+        "start_index": lambda c: v2(c).list_licenses_to_remove(ACCOUNT, start_index=10**5000),
+        "count": lambda c: v2(c).create_list_of_licenses_to_remove(
+            ACCOUNT, V2ListOfLicensesToRemoveRequest(device_list=ids, count=10**5000)
+        ),
+        "set": lambda c: v3(c).assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=ids, additional_properties={"x": {1, 2}})
+        ),
+        "str": lambda c: v3(c).assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=ids, additional_properties="oops")
+        ),
+        "nan": lambda c: v3(c).assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=ids, additional_properties={"x": float("nan")})
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(bad_calls()))
+def test_bad_caller_input_is_a_validation_error_before_sending(
+    server: HostileServer, quiet_deprecations: None, case: str
+) -> None:
+    with client_for(server) as client, pytest.raises(ValidationError):
+        bad_calls()[case](client)
+    assert [r for r in server.requests if r.path != TOKEN_PATH] == []

@@ -131,7 +131,7 @@ def logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
 
 def serialize_body(body: Any) -> str:
     """A request model as compact JSON (``json``, never jsonpickle)."""
-    return json.dumps(body.to_dictionary(), separators=(",", ":"))
+    return json.dumps(body.to_dictionary(), separators=(",", ":"), allow_nan=False)
 
 
 def parse_body(model: Any, scrub: Callable[[str], str], response: ApiResponse) -> ApiResponse:
