@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 import pytest
@@ -82,3 +83,22 @@ def quiet_deprecations() -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         yield
+
+
+@pytest.fixture(params=["sync", "async"])
+def client_kind(request: pytest.FixtureRequest) -> str:
+    """Which client a test drives: ``VerizonClient`` or ``AsyncVerizonClient`` (bridged).
+
+    With :func:`tests.async_bridge.open_client` a test body written against the sync client
+    runs once per client, with the same assertions.
+    """
+    value: str = request.param
+    return value
+
+
+@pytest.fixture
+def connect(client_kind: str) -> Any:
+    """``connect(sim.client, **options)``: a context manager giving a client of ``client_kind``."""
+    from tests.async_bridge import open_client
+
+    return partial(open_client, client_kind)

@@ -172,7 +172,15 @@ def sim_client(sim: Simulator, *, session: bool = False, **options: Any) -> Veri
     else:
         credentials["vz_m2m_token_credentials"] = VZM2mTokenCredentials(vz_m2m_token=M2M_TOKEN)
     settings: dict[str, Any] = {"base_url": sim.url, "timeout": (1.0, 1.0), **options}
+    if CLIENT_KIND["kind"] == "async":  # tests that set it run once per client
+        from tests.async_bridge import open_client
+
+        return open_client("async", VerizonClient, **credentials, **settings)  # type: ignore[no-any-return]
     return VerizonClient(**credentials, **settings)
+
+
+#: Which client ``sim_client`` builds; the ``client_kind`` fixture of a module sets it.
+CLIENT_KIND = {"kind": "sync"}
 
 
 def get_status(client: VerizonClient) -> Any:
@@ -216,6 +224,13 @@ class Waits:
 def waits(monkeypatch: pytest.MonkeyPatch) -> Waits:
     recorder = Waits()
     monkeypatch.setattr(transport, "_sleep", recorder)
+    if CLIENT_KIND["kind"] == "async":
+        from verizon_sdk import _async_transport
+
+        async def record(seconds: float) -> None:
+            recorder(seconds)
+
+        monkeypatch.setattr(_async_transport, "_sleep", record)
     return recorder
 
 

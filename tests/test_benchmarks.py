@@ -109,3 +109,25 @@ def test_startup_case_reports_whole_process_ratio_and_modules(tmp_path: Path) ->
     assert startup["loaded"]["feature_modules_loaded"] == []
     assert "## Start-up (whole process)" in (tmp_path / "results.md").read_text()
     assert "start-up (whole process)" in done.stdout
+
+
+def test_async_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "async_bench.py"),
+            "--quick",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    results = json.loads((tmp_path / "async.json").read_text())
+    assert results["bulk"]["devices"] == 5000
+    assert set(results["bulk"]["cpu_ms_per_chunk"]) == {"async", "threads"}
+    assert results["status"]["ratio_sdk_over_raw"]["median"] > 0
+    assert "CPU per 1,000-id chunk" in (tmp_path / "async.md").read_text()

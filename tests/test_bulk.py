@@ -503,13 +503,22 @@ def test_assign_bulk_stop_on_error(client: VerizonClient, mocked: responses.Requ
     table = {ids[3]: ("Failure", "Device does not exist.")}
     mocked.add_callback(responses.POST, ASSIGN_URL, callback=answering(table))
     result = assign(client, ids, chunk_size=2, max_workers=1, stop_on_error=True)
-    # chunk 1 (ids 2-3) fails; chunks 2 and 3 were already queued (2 per worker), 4+ not sent
-    assert result.counts == {"succeeded": 5, "failed": 1, "not_attempted": 2, "unknown": 0}
-    assert len(posts(mocked)) == 3
+    # chunk 1 (ids 2-3) fails. Chunk 2 was queued (2 per worker): whether the worker picked it
+    # up before the stop cancelled it is a race, so it is sent (and succeeds) or is not
+    # attempted; chunk 3 and later are never sent.
+    sent = len(posts(mocked))
+    assert sent in (2, 3)
+    succeeded = 3 + 2 * (sent - 2)
+    assert result.counts == {
+        "succeeded": succeeded,
+        "failed": 1,
+        "not_attempted": 8 - 1 - succeeded,
+        "unknown": 0,
+    }
     assert result.stopped == "chunk 1 did not fully succeed (stop_on_error=True)"
     assert result[ids[7]].error == f"not sent: {result.stopped}"
     assert result[ids[7]].chunk == 3
-    assert result.retry_ids() == ids[6:]
+    assert result.retry_ids() == ids[2 * sent :]
 
 
 def test_assign_bulk_without_stop_on_error_sends_every_chunk(
@@ -839,13 +848,16 @@ def test_keyboard_interrupt_on_a_worker_marks_its_chunk_unknown(
     with pytest.raises(KeyboardInterrupt) as info:
         assign(client, ids, chunk_size=2, max_workers=1)
     result: BulkResult = info.value.bulk_result  # type: ignore[attr-defined]
+    # chunk 2 was queued behind the interrupted one: if the worker had picked it up, it was
+    # waited for and recorded; if not, the interrupt cancelled it before it was sent (a race)
+    third = "succeeded" if len(posts(mocked)) == 3 else "not_attempted"
     assert outcomes(result) == {
         ids[0]: "succeeded",
         ids[1]: "succeeded",
         ids[2]: "unknown",  # it may have been sent
         ids[3]: "unknown",
-        ids[4]: "succeeded",  # already in flight: waited for and recorded
-        ids[5]: "succeeded",
+        ids[4]: third,
+        ids[5]: third,
     }
     assert (result[ids[2]].error or "").startswith("interrupted while sending: KeyboardInterrupt")
     assert result.reconciled == 0  # no reconciliation after an interrupt

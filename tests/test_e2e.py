@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -46,8 +47,8 @@ def sim(reading: str) -> Iterator[Simulator]:
 
 
 @pytest.fixture
-def client(sim: Simulator) -> Iterator[VerizonClient]:
-    with sim.client(max_retries=0) as sdk:
+def client(sim: Simulator, connect: Any) -> Iterator[VerizonClient]:
+    with connect(sim.client, max_retries=0) as sdk:
         yield sdk
 
 
@@ -145,14 +146,16 @@ def test_documented_400s_surface_as_fota_exceptions(
     assert info.value.error_message == message
 
 
-def test_invalid_device_id_format_400_when_the_service_is_strict(reading: str) -> None:
+def test_invalid_device_id_format_400_when_the_service_is_strict(
+    reading: str, connect: Any
+) -> None:
     # ("Device list is empty" cannot be reached through the SDK, which refuses an empty list
     # before sending; tests/test_simulator.py shows the service's answer to one.)
     with (
         Simulator(
             SimulatorOptions.for_reading(reading), invalid_device_format_error=True
         ) as strict,
-        strict.client() as sdk,
+        connect(strict.client) as sdk,
         pytest.raises(FotaV3ResultException) as info,
     ):
         sdk.software_management_licenses_v3.assign_licenses_to_devices(
@@ -161,13 +164,18 @@ def test_invalid_device_id_format_400_when_the_service_is_strict(reading: str) -
     assert info.value.error_message == "Invalid device id format"
 
 
-def test_expired_tokens_are_renewed_and_wrong_credentials_refused(sim: Simulator) -> None:
-    with sim.client() as sdk:
+def test_expired_tokens_are_renewed_and_wrong_credentials_refused(
+    sim: Simulator, connect: Any
+) -> None:
+    with connect(sim.client) as sdk:
         sdk.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
         sim.expire_tokens()
         sdk.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     assert sim.token_count == 2  # one renewal after the expiry
     assert [r.status for r in sim.requests("/licenses/" + ACCOUNT)] == [200, 401, 200]
-    with sim.client(m2m_token="not-a-token") as wrong, pytest.raises(AuthenticationError) as info:
+    with (
+        connect(sim.client, m2m_token="not-a-token") as wrong,
+        pytest.raises(AuthenticationError) as info,
+    ):
         wrong.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     assert info.value.error_code == "SessionToken.Invalid"

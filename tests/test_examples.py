@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ast
+import asyncio
+import inspect
 import json
 import os
 import subprocess
@@ -61,13 +64,19 @@ def test_notebook_code_cells_run(
         for number, cell in enumerate(notebook["cells"]):
             if cell["cell_type"] == "code":
                 code = "".join(cell["source"])
-                exec(compile(code, f"account_usage.ipynb cell {number}", "exec"), namespace)
+                # as Jupyter does: a cell may use ``await`` at the top level
+                flags = ast.PyCF_ALLOW_TOP_LEVEL_AWAIT
+                compiled = compile(code, f"account_usage.ipynb cell {number}", "exec", flags=flags)
+                result = eval(compiled, namespace)
+                if inspect.iscoroutine(result):
+                    asyncio.run(result)
     finally:
         if namespace.get("sim") is not None:
             namespace["sim"].stop()
     out = capsys.readouterr().out
     assert "640 of 1500 licenses assigned (4 pages)" in out
     assert "300 succeeded, 1 failed" in out
+    assert "async: 940 of 1500 licenses assigned" in out
 
 
 def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

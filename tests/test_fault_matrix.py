@@ -56,6 +56,15 @@ from verizon_sdk.simulator import Fault, Simulator
 sim = sim_helpers.sim
 waits = sim_helpers.waits
 
+
+@pytest.fixture(autouse=True)
+def _each_client(client_kind: str) -> Iterator[None]:
+    """Every row runs against ``VerizonClient`` and ``AsyncVerizonClient``, same assertions."""
+    sim_helpers.CLIENT_KIND["kind"] = client_kind
+    yield
+    sim_helpers.CLIENT_KIND["kind"] = "sync"
+
+
 OTHER_DEVICE = "990000000000002"
 
 

@@ -125,17 +125,23 @@ LAYERS = [
     # policies without I/O
     "verizon_sdk._checks",
     "verizon_sdk._endpoints",
+    "verizon_sdk._retry",
     "verizon_sdk._auth",
+    "verizon_sdk._calls",
     # drivers
     "verizon_sdk._transport",
     "verizon_sdk._apimatic",
     "verizon_sdk._pipeline",
+    "verizon_sdk._async_transport",
+    "verizon_sdk._async_pipeline",
     # features
     "verizon_sdk._pagination",
+    "verizon_sdk._async_pagination",
     "verizon_sdk.bulk",
     # controllers, clients
     "verizon_sdk.controllers",
     "verizon_sdk._client",
+    "verizon_sdk._async_client",
     "verizon_sdk",
     # tools
     "verizon_sdk.simulator",

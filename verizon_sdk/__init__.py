@@ -12,6 +12,7 @@ from verizon_sdk._credentials import (
 from verizon_sdk._version import __version__
 
 __all__ = [
+    "AsyncVerizonClient",
     "Configuration",
     "Environment",
     "M2MSessionCredentials",
@@ -22,3 +23,12 @@ __all__ = [
     "VerizonClient",
     "__version__",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``AsyncVerizonClient`` is imported on first use: it needs the ``async`` extra (httpx)."""
+    if name == "AsyncVerizonClient":
+        from verizon_sdk._async_client import AsyncVerizonClient
+
+        return AsyncVerizonClient
+    raise AttributeError(f"module 'verizon_sdk' has no attribute {name!r}")

@@ -9,9 +9,8 @@ per process. ``_pipeline`` imports this module inside the functions that send.
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -20,7 +19,6 @@ from apimatic_core.configurations.endpoint_configuration import EndpointConfigur
 from apimatic_core.configurations.global_configuration import GlobalConfiguration
 from apimatic_core.factories.http_response_factory import HttpResponseFactory
 from apimatic_core.http.configurations.http_client_configuration import HttpClientConfiguration
-from apimatic_core.http.response.api_response import ApiResponse
 from apimatic_core.logger.configuration.api_logging_configuration import (
     ApiLoggingConfiguration,
     ApiRequestLoggingConfiguration,
@@ -35,7 +33,7 @@ from apimatic_requests_client_adapter.requests_client import RequestsClient
 
 from verizon_sdk._redaction import Redactor
 from verizon_sdk._transport import read_body
-from verizon_sdk.exceptions import STATUS_ERRORS, UnexpectedResponseError
+from verizon_sdk.exceptions import STATUS_ERRORS
 
 __all__ = [
     "ApiCall",
@@ -48,8 +46,6 @@ __all__ = [
     "SdkHttpClient",
     "global_errors",
     "logging_configuration",
-    "parse_body",
-    "serialize_body",
 ]
 
 logger = logging.getLogger("verizon_sdk")
@@ -127,48 +123,3 @@ def logging_configuration(redactor: Redactor) -> ApiLoggingConfiguration:
         request_logging_config=request,
         response_logging_config=response,
     )
-
-
-def serialize_body(body: Any) -> str:
-    """A request model as compact JSON (``json``, never jsonpickle)."""
-    return json.dumps(body.to_dictionary(), separators=(",", ":"), allow_nan=False)
-
-
-def parse_body(model: Any, scrub: Callable[[str], str], response: ApiResponse) -> ApiResponse:
-    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
-
-    The text is passed through ``scrub`` (the redactor) first: a secret the service echoed,
-    however escaped, never reaches a model, a bulk report or a log line.
-
-    For a POST the error says that the service accepted the request: it was probably
-    applied, so it must not simply be sent again (the bulk methods reconcile instead).
-    """
-    accepted = (
-        "; the service accepted the request (2xx), so it was probably applied"
-        if getattr(response.request, "http_method", None) == "POST"
-        else ""
-    )
-
-    def unexpected(problem: str) -> UnexpectedResponseError:
-        return UnexpectedResponseError(problem + accepted, response)
-
-    content_type = response.headers.get("Content-Type", "")
-    if content_type and "json" not in content_type.lower():
-        raise unexpected(f"expected a JSON body, got Content-Type {content_type!r}")
-    text = scrub(response.text or "")
-    if not text or not text.strip():
-        raise unexpected("empty body where a JSON object was expected")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
-        raise unexpected(f"body is not valid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise unexpected(f"expected a JSON object, got a JSON {type(data).__name__}")
-    try:
-        parsed = model.from_dictionary(data)
-    except (TypeError, ValueError) as exc:
-        raise unexpected(f"body is not a {model.__name__}: {exc}") from exc
-    if len(parsed.additional_properties) == len(data):
-        raise unexpected(f"body has none of the fields of {model.__name__}")
-    response.body = parsed
-    return response

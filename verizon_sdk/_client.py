@@ -36,7 +36,10 @@ class VerizonClient:
         if configuration is not None and options:
             raise ConfigurationError("pass either configuration=... or keyword options, not both")
         self.config = configuration if configuration is not None else Configuration(**options)
-        self._pipeline = Pipeline(self.config)
+        self._pipeline = self._make_pipeline()
+
+    def _make_pipeline(self) -> Any:
+        return Pipeline(self.config)
 
     @classmethod
     def from_environment(
@@ -127,7 +130,7 @@ class VerizonClient:
         0 and False are honoured (``clone_with(max_retries=0)`` turns retries
         off). The clone has its own connections and token cache.
         """
-        return VerizonClient(configuration=self.config.clone_with(**changes))
+        return type(self)(configuration=self.config.clone_with(**changes))
 
     def close(self) -> None:
         """Close the connections this client opened (an injected session is left open)."""
@@ -145,4 +148,5 @@ class VerizonClient:
         self.close()
 
     def __repr__(self) -> str:
-        return f"VerizonClient(environment={self.environment.name}, api_root={self.api_root!r})"
+        name, environment = type(self).__name__, self.environment.name
+        return f"{name}(environment={environment}, api_root={self.api_root!r})"

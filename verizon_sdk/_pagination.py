@@ -112,6 +112,7 @@ class _Walk:
         self._seen: set[int] = set()
 
     def next_page(self, cursor: str | None) -> None:
+        """Count the page asked with ``cursor``; past ``max_pages`` stop."""
         self.number += 1
         if self.number > self.max_pages:
             raise PaginationError(
@@ -122,6 +123,7 @@ class _Walk:
             )
 
     def check_repeat(self, items: Sequence[Any], cursor: str | None) -> None:
+        """Stop when ``items`` are the same devices, in order, as an earlier page's."""
         if not items:
             return
         ids = ((self.device_id(item), item) for item in items)
@@ -178,6 +180,95 @@ def _device_id(item: Any) -> Any:
     return getattr(item, "device_id", None)
 
 
+class CursorWalk(_Walk):
+    """The decisions of a cursor walk, free of I/O: what to ask next, whether a page is sane.
+
+    A driver asks for the page after :attr:`requested` (None: the first page) while not
+    :attr:`done`, and hands each page to :meth:`check` before yielding it. The sync iterator
+    (:func:`iter_cursor_pages`) and the async one (:mod:`verizon_sdk._async_pagination`) are
+    such drivers.
+    """
+
+    def __init__(
+        self,
+        what: str = "license status",
+        device_id: Callable[[Any], Any] = _device_id,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
+        super().__init__(what, max_pages, device_id)
+        self.requested: str | None = START_CURSOR  # what the next page is asked with
+        self.done = False
+        self.followed: set[str] = {START_CURSOR}
+
+    def check(self, page: CursorPage[Any]) -> None:
+        """Raise :class:`PaginationError` for an inconsistent page; else move the cursor on."""
+        self.next_page(self.requested)
+        requested, number = self.requested, self.number
+        more = _more(page, self.what, number, requested)
+        cursor = page.last_seen_device_id
+        problem = _cursor_page_problem(
+            page.device_list or (), more, cursor, requested, self.followed, self.device_id
+        )
+        if problem is not None:
+            after = START_CURSOR if requested is None else requested
+            raise PaginationError(
+                f"{self.what} page {number} (after lastSeenDeviceId {after!r}): {problem}; "
+                "stopping instead of looping",
+                page_number=number,
+                cursor=requested,
+            )
+        self.check_repeat(page.device_list or (), requested)
+        if not more:
+            self.done = True
+            return
+        self.requested = str(cursor)  # checked above: a new, non-empty string
+        self.followed.add(self.requested)
+
+
+class IndexWalk(_Walk):
+    """The decisions of a ``startIndex`` walk; driven like :class:`CursorWalk`."""
+
+    def __init__(
+        self, what: str = "license removal candidates", max_pages: int = DEFAULT_MAX_PAGES
+    ) -> None:
+        super().__init__(what, max_pages, lambda item: item)  # the items are the ids
+        self.requested: str | None = None
+        self.done = False
+        self.offset = 0
+
+    def check(self, page: IndexPage[Any]) -> None:
+        self.next_page(self.requested)
+        more = _more(page, self.what, self.number, self.requested)
+        received = len(page.device_list or ())
+        if more and not received:
+            raise PaginationError(
+                f"{self.what} page {self.number} (startIndex {self.offset}): hasMoreData is "
+                "true but the page has no devices; stopping instead of looping",
+                page_number=self.number,
+                cursor=self.requested,
+            )
+        self.check_repeat(page.device_list or (), self.requested)
+        if not more:
+            self.done = True
+            return
+        self.offset += received
+        self.requested = str(self.offset)
+
+
+Walk = CursorWalk | IndexWalk
+
+
+def walk_pages(walk: Walk, fetch: Callable[[str | None], PageT]) -> Iterator[PageT]:
+    """Drive ``walk`` with ``fetch(cursor)``: every page, checked before it is yielded."""
+    while not walk.done:
+        # The page lives only in ``held``: ``yield held.pop()`` hands it over and keeps no
+        # reference, where ``yield page`` would keep it in this suspended frame while the
+        # caller works, and until it is replaced by the next page.
+        held = [fetch(walk.requested)]
+        walk.check(held[0])  # type: ignore[arg-type]
+        yield held.pop()
+
+
 def iter_cursor_pages(
     fetch: Callable[[str | None], CursorPageT],
     *,
@@ -189,39 +280,9 @@ def iter_cursor_pages(
 
     ``fetch(cursor)`` returns one page; the first call gets ``"0"``. ``what`` names the
     listing in error messages; ``device_id(item)`` reads an item's id for the order check.
-    At most ``max_pages`` pages are fetched.
+    At most ``max_pages`` pages are yielded.
     """
-    requested: str | None = START_CURSOR  # what the page was asked with
-    followed: set[str] = {START_CURSOR}
-    walk = _Walk(what, max_pages, device_id)
-    while True:
-        walk.next_page(requested)
-        number = walk.number
-        # The page lives only in ``held``: ``yield held.pop()`` hands it over and keeps no
-        # reference, where ``yield page`` would keep it in this suspended frame while the
-        # caller works, and until it is replaced by the next page.
-        held = [fetch(requested)]
-        page = held[0]
-        more = _more(page, what, number, requested)
-        cursor = page.last_seen_device_id
-        problem = _cursor_page_problem(
-            page.device_list or (), more, cursor, requested, followed, device_id
-        )
-        if problem is not None:
-            after = START_CURSOR if requested is None else requested
-            raise PaginationError(
-                f"{what} page {number} (after lastSeenDeviceId {after!r}): {problem}; "
-                "stopping instead of looping",
-                page_number=number,
-                cursor=requested,
-            )
-        walk.check_repeat(page.device_list or (), requested)
-        del page
-        yield held.pop()
-        if not more:
-            return
-        requested = str(cursor)  # checked above: a new, non-empty string
-        followed.add(requested)
+    return walk_pages(CursorWalk(what, device_id, max_pages), fetch)
 
 
 def iter_index_pages(
@@ -233,32 +294,9 @@ def iter_index_pages(
     """Every page, moving ``startIndex`` on by the ids received while ``hasMoreData``.
 
     ``fetch(start_index)`` returns one page; the first call gets ``None`` (index 0). At most
-    ``max_pages`` pages are fetched; the items are the ids themselves.
+    ``max_pages`` pages are yielded; the items are the ids themselves.
     """
-    requested: str | None = None
-    offset = 0
-    walk = _Walk(what, max_pages, lambda item: item)
-    while True:
-        walk.next_page(requested)
-        number = walk.number
-        held = [fetch(requested)]  # see iter_cursor_pages
-        page = held[0]
-        more = _more(page, what, number, requested)
-        received = len(page.device_list or ())
-        if more and not received:
-            raise PaginationError(
-                f"{what} page {number} (startIndex {offset}): hasMoreData is true but the page "
-                "has no devices; stopping instead of looping",
-                page_number=number,
-                cursor=requested,
-            )
-        walk.check_repeat(page.device_list or (), requested)
-        del page
-        yield held.pop()
-        if not more:
-            return
-        offset += received
-        requested = str(offset)
+    return walk_pages(IndexWalk(what, max_pages), fetch)
 
 
 def iter_items(pages: Iterator[CursorPage[ItemT]] | Iterator[IndexPage[ItemT]]) -> Iterator[ItemT]:

@@ -11,7 +11,6 @@ login requests the flow asks for and feeds each response back.
 from __future__ import annotations
 
 import logging
-import sys
 import threading
 from collections.abc import Callable, Generator, Mapping
 from contextlib import closing
@@ -29,7 +28,14 @@ from verizon_sdk._auth import (
     Credentials,
     OAuthToken,
 )
-from verizon_sdk._checks import check_account, check_body
+from verizon_sdk._calls import (
+    JSON,
+    check_arguments,
+    parse_body,
+    redactor_for,
+    serialize_body,
+    user_agent,
+)
 from verizon_sdk._configuration import DEFAULT_MAX_RESPONSE_BYTES, Configuration
 from verizon_sdk._credentials import ThingspaceOauthCredentials
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
@@ -39,7 +45,6 @@ from verizon_sdk._transport import (
     read_body,
     transport_error,
 )
-from verizon_sdk._version import __version__
 from verizon_sdk.exceptions import (
     APIException,
     APIStatusError,
@@ -55,8 +60,6 @@ if TYPE_CHECKING:
     from verizon_sdk._endpoints import Endpoint
 
 logger = logging.getLogger("verizon_sdk")
-
-_JSON = "application/json"
 
 
 def _core() -> ModuleType:
@@ -227,17 +230,7 @@ class Pipeline:
 
     def __init__(self, config: Configuration) -> None:
         self.config = config
-        session_credentials = config.m2m_session_credentials
-        self.redactor = Redactor(
-            config.thingspace_oauth_credentials.oauth_client_secret
-            if config.thingspace_oauth_credentials
-            else None,
-            session_credentials.password if session_credentials else None,
-            config.vz_m2m_token_credentials.vz_m2m_token
-            if config.vz_m2m_token_credentials
-            else None,
-            config.proxy_settings.password if config.proxy_settings else None,
-        )
+        self.redactor = redactor_for(config)
         self.session = build_session(config)
         self._owns_session = config.http_session is None
         timeout = config.timeout.as_requests()
@@ -246,9 +239,7 @@ class Pipeline:
             self.session, timeout, self.redactor, config.max_response_bytes
         )
         self._timeout = timeout
-        self._user_agent = config.user_agent or (
-            f"verizon-sdk/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
-        )
+        self._user_agent = user_agent(config)
         # apimatic configurations (quiet, logged): built on the first request, see _core().
         self._configurations: tuple[GlobalConfiguration, GlobalConfiguration] | None = None
         self._configurations_lock = threading.Lock()
@@ -281,8 +272,8 @@ class Pipeline:
         configuration: GlobalConfiguration = (
             core.GlobalConfiguration(http)
             .global_errors(core.global_errors)
-            .global_header("Accept", _JSON)
-            .global_header("Content-Type", _JSON)  # on every request, GET too: Verizon's pages
+            .global_header("Accept", JSON)
+            .global_header("Content-Type", JSON)  # on every request, GET too: Verizon's pages
             .user_agent(self._user_agent)
             .base_uri_executor(config.server_url)
         )
@@ -300,13 +291,8 @@ class Pipeline:
         The auth flow supplies the credentials and, after a 401, decides whether to renew
         and replay (:mod:`verizon_sdk._auth`).
         """
-        for name in endpoint.path_params:
-            check_account(name, arguments.get(name))
-        query = endpoint.query_values(arguments)
+        query = check_arguments(self.config, endpoint, arguments)
         body = arguments.get("body")
-        if endpoint.body_model is not None:
-            rule, cap = self.config.device_id_rule, self.config.max_devices_per_request
-            check_body("body", body, endpoint.body_model, rule=rule, max_devices=cap)
         send = partial(self._send, endpoint, arguments, query, body)
         return self._driver.run(self.auth.auth_flow(endpoint.name), send)
 
@@ -334,12 +320,12 @@ class Pipeline:
         for wire, value in query.items():
             builder.query_param(core.Parameter().key(wire).value(value))
         if body is not None:
-            builder.body_param(core.Parameter().value(body)).body_serializer(core.serialize_body)
+            builder.body_param(core.Parameter().value(body)).body_serializer(serialize_body)
         handler = (
             core.ResponseHandler()
             .is_api_response(True)
             .local_error("400", "Bad request", endpoint.bad_request_error)
-            .convertor(partial(core.parse_body, endpoint.response_model, self.redactor))
+            .convertor(partial(parse_body, endpoint.response_model, self.redactor))
         )
         configuration = self._global_configuration(logger.isEnabledFor(logging.DEBUG))
         call = (

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import random
 import time
 from collections.abc import Iterator
 from itertools import takewhile
@@ -28,11 +27,18 @@ from urllib3.util.retry import Retry
 
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._proxies import proxies_for
-from verizon_sdk._wire import parse_retry_after
+from verizon_sdk._retry import SAFE_METHODS, RetryPolicy
 from verizon_sdk.exceptions import APIConnectionError, APITimeoutError, ResponseTooLargeError
 
-#: Methods retried after the request may have reached the service (idempotent ones).
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+__all__ = [
+    "SAFE_METHODS",
+    "SdkRetry",
+    "build_retry",
+    "build_session",
+    "connection_error",
+    "transport_error",
+    "transport_settings",
+]
 
 
 def _sleep(seconds: float) -> None:
@@ -41,7 +47,7 @@ def _sleep(seconds: float) -> None:
 
 
 class SdkRetry(Retry):
-    """urllib3 retry policy with full-jitter backoff and a ``Retry-After`` ceiling.
+    """urllib3 ``Retry`` that asks :class:`~verizon_sdk._retry.RetryPolicy` every decision.
 
     - A status is retried only when it is in ``status_forcelist``, and then only
       for ``allowed_methods`` (GET, DELETE, ...), except 429: a rate-limited
@@ -61,6 +67,18 @@ class SdkRetry(Retry):
         super().__init__(*args, **kwargs)
         self.max_retry_after = max_retry_after
 
+    @property
+    def policy(self) -> RetryPolicy:
+        """The shared policy with this object's settings (urllib3 makes a new one per attempt)."""
+        return RetryPolicy(
+            retries=self.total if isinstance(self.total, int) else 0,
+            statuses=frozenset(self.status_forcelist or ()),
+            methods=frozenset(m.upper() for m in self.allowed_methods or ()),
+            backoff_factor=self.backoff_factor,
+            backoff_max=self.backoff_max,
+            max_retry_after=self.max_retry_after,
+        )
+
     def new(self, **kw: Any) -> SdkRetry:
         kw.setdefault("max_retry_after", self.max_retry_after)
         retry: SdkRetry = super().new(**kw)
@@ -68,21 +86,15 @@ class SdkRetry(Retry):
 
     def get_backoff_time(self) -> float:
         errors = len(list(takewhile(lambda h: h.redirect_location is None, reversed(self.history))))
-        if errors == 0 or self.backoff_factor <= 0:
-            return 0.0
-        ceiling = min(self.backoff_max, self.backoff_factor * 2.0 ** min(errors - 1, 1000))
-        return random.uniform(0.0, ceiling)
+        return self.policy.backoff(errors)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
-        if not self.status_forcelist or status_code not in self.status_forcelist:
-            return False
-        # rate limited: the service did not act, whatever the method
-        return status_code == 429 or self._is_method_retryable(method)
+        return self.policy.retries_status(method, status_code)
 
     def parse_retry_after(self, retry_after: str) -> float:
         # urllib3 raises InvalidHeader on a value it cannot parse, failing the whole call;
         # an unusable Retry-After is ignored instead (0: the backoff applies).
-        return parse_retry_after(retry_after) or 0.0
+        return self.policy.retry_after(retry_after) or 0.0
 
     def sleep_for_retry(self, response: Any) -> bool:
         wait = self.get_retry_after(response)
@@ -98,18 +110,17 @@ class SdkRetry(Retry):
 
     def increment(self, *args: Any, **kwargs: Any) -> SdkRetry:
         response = kwargs.get("response")
-        if response is not None:
-            wait = parse_retry_after(response.headers.get("Retry-After"))
-            if wait is not None and wait > self.max_retry_after:
-                # Give the response back instead of sleeping for longer than allowed.
-                pool: Any = kwargs.get("_pool")
-                raise MaxRetryError(pool, kwargs.get("url") or "", None)
+        if response is not None and self.policy.too_long(response.headers.get("Retry-After")):
+            # Give the response back instead of sleeping for longer than allowed.
+            pool: Any = kwargs.get("_pool")
+            raise MaxRetryError(pool, kwargs.get("url") or "", None)
         retry: SdkRetry = super().increment(*args, **kwargs)
         return retry
 
 
 def build_retry(config: Configuration, allowed_methods: frozenset[str] = SAFE_METHODS) -> SdkRetry:
-    retries = config.max_retries
+    policy = RetryPolicy.for_configuration(config, allowed_methods)
+    retries = policy.retries
     return SdkRetry(
         total=retries,
         connect=retries,
@@ -117,14 +128,14 @@ def build_retry(config: Configuration, allowed_methods: frozenset[str] = SAFE_ME
         status=retries,
         other=0,
         redirect=0,
-        backoff_factor=config.backoff_factor,
-        backoff_max=config.backoff_max,
-        status_forcelist=config.retry_statuses,
-        allowed_methods=allowed_methods,
+        backoff_factor=policy.backoff_factor,
+        backoff_max=policy.backoff_max,
+        status_forcelist=policy.statuses,
+        allowed_methods=policy.methods,
         respect_retry_after_header=True,
         raise_on_status=False,
         raise_on_redirect=False,
-        max_retry_after=config.max_retry_after,
+        max_retry_after=policy.max_retry_after,
     )
 
 
@@ -224,16 +235,28 @@ def build_session(config: Configuration) -> requests.Session:
         ),
     )
     session.trust_env = False
+    proxies, verify = transport_settings(config)
+    session.proxies.update(proxies)
+    session.verify = verify
+    return session
+
+
+def transport_settings(config: Configuration) -> tuple[dict[str, str], bool | str]:
+    """Proxies and TLS verification for a client the SDK creates, read once (both drivers).
+
+    ``proxy_settings`` wins; else the proxy environment variables for the API root. A CA
+    bundle from ``REQUESTS_CA_BUNDLE`` or ``CURL_CA_BUNDLE`` applies when ``verify`` is True.
+    """
     if config.proxy_settings is not None:
-        session.proxies.update(proxies_for(config.proxy_settings))
+        proxies = dict(proxies_for(config.proxy_settings))
     else:
-        session.proxies.update(requests.utils.get_environ_proxies(config.api_root))
-    session.verify = config.verify
+        proxies = dict(requests.utils.get_environ_proxies(config.api_root))
+    verify: bool | str = config.verify
     if config.verify is True:
         bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
         if bundle:
-            session.verify = bundle
-    return session
+            verify = bundle
+    return proxies, verify
 
 
 def _causes(exc: BaseException) -> Iterator[BaseException]:
@@ -275,6 +298,21 @@ def transport_error(
         and not isinstance(c, NewConnectionError)
         for c in causes
     )
+    return connection_error(
+        what, exc, not_sent=not_sent, timed_out=timed_out, idempotent=idempotent, advice=advice
+    )
+
+
+def connection_error(
+    what: str,
+    exc: BaseException,
+    *,
+    not_sent: bool,
+    timed_out: bool,
+    idempotent: bool,
+    advice: str = "check before sending it again",
+) -> APIConnectionError:
+    """The error for a failure a driver classified (the message ``transport_error`` gives)."""
     kind = "timed out" if timed_out else "failed"
     if not_sent:
         note = " before anything was sent (could not connect)"

@@ -143,7 +143,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict, cast
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
 from verizon_sdk.bulk import _journal, _runner
@@ -161,6 +161,7 @@ from verizon_sdk.bulk._runner import resume_run
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 
 if TYPE_CHECKING:
+    from verizon_sdk._configuration import Configuration
     from verizon_sdk._pipeline import Pipeline
 
 __all__ = [
@@ -239,44 +240,75 @@ def run_bulk(
     acc: str,
     device_ids: Iterable[str],
     *,
+    reconcile: bool = True,
+    journal: str | os.PathLike[str] | None = None,
+    **options: Any,
+) -> BulkResult:
+    """Assign or remove (``action``) licenses for every id; see the module docstring."""
+    stored = _stored_run(journal, action, acc)
+    if stored is not None:
+        return stored  # a finished run: nothing is read or sent
+    send, fetch = _runner.wire(pipeline, action, acc)
+    run = _prepare_run(
+        _Run, pipeline.config, action, acc, device_ids, send, fetch, journal=journal, **options
+    )
+    return _runner.drive(run, reconcile=reconcile)
+
+
+def _stored_run(
+    journal: str | os.PathLike[str] | None, action: Action, acc: str
+) -> BulkResult | None:
+    """The stored result of a finished run journaled at ``journal``; refusals raise."""
+    check_account("acc", acc)
+    if journal is None:
+        return None
+    if not isinstance(journal, (str, os.PathLike)):
+        raise InvalidTypeError("journal", f"expected a path, got {type(journal).__name__}")
+    return _runner.existing_run(journal, action, acc)
+
+
+RunT = TypeVar("RunT", bound=_Run)
+
+
+def _prepare_run(
+    run_class: type[RunT],
+    config: Configuration,
+    action: Action,
+    acc: str,
+    device_ids: Iterable[str],
+    send: Callable[[list[str]], Any],
+    fetch: Callable[[str | None], Any],
+    *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     max_workers: int = DEFAULT_MAX_WORKERS,
-    reconcile: bool = True,
     stop_on_error: bool = False,
     strict: bool = False,
     progress: bool = False,
     on_chunk: Callable[[ChunkEvent], object] | None = None,
     journal: str | os.PathLike[str] | None = None,
-) -> BulkResult:
-    """Assign or remove (``action``) licenses for every id; see the module docstring."""
+) -> RunT:
+    """Check the options, read the ids and set up a run (sync or async): nothing is sent yet."""
     check_account("acc", acc)
     _check_options(chunk_size, max_workers, on_chunk)
-    if journal is not None:
-        if not isinstance(journal, (str, os.PathLike)):
-            raise InvalidTypeError("journal", f"expected a path, got {type(journal).__name__}")
-        stored = _runner.existing_run(journal, action, acc)
-        if stored is not None:
-            return stored  # a finished run: nothing is read or sent
     progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
-    if max_workers > pipeline.config.pool_maxsize:
+    if max_workers > config.pool_maxsize:
         logger.warning(
             "max_workers=%d exceeds the client's pool_maxsize=%d: connections beyond the pool "
             "are opened and discarded; use client.clone_with(pool_maxsize=%d)",
             max_workers,
-            pipeline.config.pool_maxsize,
+            config.pool_maxsize,
             max_workers,
         )
     result = BulkResult(action, acc)
     started = time.monotonic()
-    valid = read_device_ids(device_ids, result, strict=strict, rule=pipeline.config.device_id_rule)
-    send, fetch = _runner.wire(pipeline, action, acc)
+    valid = read_device_ids(device_ids, result, strict=strict, rule=config.device_id_rule)
     bar = None
     if progress_bar is not None:
         bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
     recorder = (
         None if journal is None else _journal.Journal.create(journal, result, valid, chunk_size)
     )
-    run = _Run(
+    run = run_class(
         result,
         action,
         valid,
@@ -289,4 +321,5 @@ def run_bulk(
         bar=bar,
         journal=recorder,
     )
-    return _runner.drive(run, reconcile=reconcile, started=started, bar=bar)
+    run.started = started
+    return run

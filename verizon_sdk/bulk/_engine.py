@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from verizon_sdk._checks import check_device_id
-from verizon_sdk._pagination import iter_cursor_pages
+from verizon_sdk._pagination import CursorWalk
 from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     FAILURE_STATUSES,
@@ -24,6 +24,7 @@ from verizon_sdk.bulk._rules import (
     in_asked_for_state,
     stops_the_run,
 )
+from verizon_sdk.bulk._steps import drive_steps
 from verizon_sdk.exceptions import (
     InvalidTypeError,
     ValidationError,
@@ -339,6 +340,13 @@ class _Run:
 
     def reconcile(self) -> None:
         """Settle the ``unknown`` ids and unrecognised statuses by reading the license list."""
+        drive_steps(self.reconcile_steps(), self.fetch)
+
+    def reconcile_steps(self) -> Generator[str | None, Any, None]:
+        """Reconciliation without I/O: yields each cursor to read, receives its page.
+
+        A driver sends back the page, or throws in the error its fetch raised.
+        """
         ambiguous = [
             d
             for d, r in self.records.items()
@@ -347,7 +355,7 @@ class _Run:
         if not ambiguous:
             return
         try:
-            licensed = self.licensed(set(ambiguous))
+            licensed = yield from self.licensed(set(ambiguous))
         except Exception as exc:
             self.result.reconciliation_error = _describe(exc)
             logger.warning("bulk %s: reconciliation failed: %s", self.action, _describe(exc))
@@ -371,15 +379,15 @@ class _Run:
         self.result.reconciled += len(ambiguous)
         logger.debug("bulk %s: reconciled %d ids", self.action, len(ambiguous))
 
-    def licensed(self, ids: set[str]) -> set[str]:
-        """Which of ``ids`` the account lists as licensed."""
+    def licensed(self, ids: set[str]) -> Generator[str | None, Any, set[str]]:
+        """Which of ``ids`` the account lists as licensed (yields the cursors to read)."""
         if not _imei_like(ids):
-            return self.scan(ids)
+            return (yield from self.scan(ids))
         remaining = sorted(ids)  # one length: string order is number order
         found: set[str] = set()
         position = 0
         while position < len(remaining):
-            page = self.fetch(_predecessor(remaining[position]))
+            page = yield _predecessor(remaining[position])
             listed = {getattr(d, "device_id", None) for d in page.device_list or ()}
             final = page.has_more_data is None or page.has_more_data is False
             # The page lists every licensed id after the cursor up to its last comparable id
@@ -396,13 +404,16 @@ class _Run:
                     found.add(remaining[position])
                 position += 1
             if position == before:  # nothing comparable on the page: read the whole list
-                return found | self.scan(set(remaining[position:]))
+                return found | (yield from self.scan(set(remaining[position:])))
         return found
 
-    def scan(self, ids: set[str]) -> set[str]:
+    def scan(self, ids: set[str]) -> Generator[str | None, Any, set[str]]:
         """Read the whole license list (with the iterator's checks); keep ``ids`` found."""
         found: set[str] = set()
-        for page in iter_cursor_pages(self.fetch, what="V3 license status (reconciliation)"):
+        walk = CursorWalk("V3 license status (reconciliation)")
+        while not walk.done:
+            page = yield walk.requested
+            walk.check(page)
             for device in page.device_list or ():
                 if device.device_id in ids:
                     found.add(device.device_id)

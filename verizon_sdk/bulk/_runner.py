@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from verizon_sdk import _endpoints as endpoints
@@ -13,6 +14,7 @@ from verizon_sdk.bulk._engine import _Run
 from verizon_sdk.bulk._journal import Journal
 from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import Action, _describe
+from verizon_sdk.bulk._steps import drive_steps
 from verizon_sdk.exceptions import ValidationError
 from verizon_sdk.models import V3LicenseAssignedRemovedResult, V3LicenseIMEI, V3LicenseSummary
 
@@ -29,11 +31,7 @@ def wire(
     Callable[[list[str]], V3LicenseAssignedRemovedResult], Callable[[str | None], V3LicenseSummary]
 ]:
     """The POST for one chunk and the license-list page reader, for ``acc``."""
-    endpoint = (
-        endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
-        if action == "assign"
-        else endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
-    )
+    endpoint = action_endpoint(action)
 
     def send(ids: list[str]) -> V3LicenseAssignedRemovedResult:
         answer: V3LicenseAssignedRemovedResult = pipeline.execute(
@@ -47,17 +45,21 @@ def wire(
     return send, fetch
 
 
-def drive(run: _Run, *, reconcile: bool, started: float, bar: Any) -> BulkResult:
-    """Send every chunk of ``run``, reconcile, and (with a journal) finish it."""
+def action_endpoint(action: Action) -> Any:
+    """The V3 POST endpoint of ``action``."""
+    if action == "assign":
+        return endpoints.V3_ASSIGN_LICENSES_TO_DEVICES
+    return endpoints.V3_REMOVE_LICENSES_FROM_DEVICES
+
+
+@contextmanager
+def settling(run: _Run) -> Iterator[None]:
+    """Around sending and reconciling (sync or async): the partial result on any exception,
+    elapsed time, the bar closed, and the journal closed (finished first on success)."""
     result = run.result
     journal = run.journal
     try:
-        run.send_all()
-        if journal is not None:  # chunks a stop left unsent: settled as not attempted
-            for index, ids in journal.chunks("planned"):
-                journal.settle(index, ((d, result._records[d]) for d in ids))
-        if reconcile:
-            run.reconcile()
+        yield
     except BaseException as exc:
         if result.stopped is None:  # interrupted while reconciling
             result.stopped = f"interrupted by {_describe(exc)}"
@@ -67,14 +69,31 @@ def drive(run: _Run, *, reconcile: bool, started: float, bar: Any) -> BulkResult
             journal.close()
         raise
     finally:
-        result.elapsed += time.monotonic() - started
-        if bar is not None:
-            bar.close()
+        result.elapsed += time.monotonic() - run.started
+        if run.bar is not None:
+            run.bar.close()
     if journal is not None:
         result.chunks_sent, result.reconciled = journal.tally()
         journal.finish(result)
         journal.close()
-    return result
+
+
+def journal_unsent(run: _Run) -> None:
+    """With a journal, chunks a stop left unsent are settled as not attempted."""
+    journal = run.journal
+    if journal is not None:
+        for index, ids in journal.chunks("planned"):
+            journal.settle(index, ((d, run.result._records[d]) for d in ids))
+
+
+def drive(run: _Run, *, reconcile: bool) -> BulkResult:
+    """Send every chunk of ``run``, reconcile, and (with a journal) finish it."""
+    with settling(run):
+        run.send_all()
+        journal_unsent(run)
+        if reconcile:
+            run.reconcile()
+    return run.result
 
 
 def existing_run(path: str | os.PathLike[str], action: str, acc: str) -> BulkResult | None:
@@ -149,7 +168,8 @@ def resume_run(
     }
     if bar_factory is not None:
         run.bar = bar_factory(total=len(run.valid), unit="id", desc=f"{action} {acc}")
-    return drive(run, reconcile=reconcile, started=started, bar=run.bar)
+    run.started = started
+    return drive(run, reconcile=reconcile)
 
 
 def settle_in_flight(run: _Run, sending: list[tuple[int, list[str]]]) -> None:
@@ -162,7 +182,7 @@ def settle_in_flight(run: _Run, sending: list[tuple[int, list[str]]]) -> None:
     if not sending:
         return
     ids = [d for _, chunk in sending for d in chunk]
-    licensed = run.licensed(set(ids))
+    licensed = drive_steps(run.licensed(set(ids)), run.fetch)
     wanted = run.action == "assign"
     records = run.records
     chunk_of = {d: i for i, chunk in sending for d in chunk}

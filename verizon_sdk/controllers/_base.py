@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import importlib
 import warnings
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -41,9 +42,13 @@ class BaseController:
     def _call(self, endpoint: Endpoint[ModelT], **arguments: Any) -> ModelT:
         if endpoint.deprecated:
             self._warn_deprecated(endpoint.name, endpoint.deprecated, stacklevel=4)
+        return self._answer(endpoint, arguments)  # type: ignore[no-any-return]
+
+    def _answer(self, endpoint: Endpoint[Any], arguments: Mapping[str, Any]) -> Any:
+        """The call's model (the async controllers return a coroutine of it instead)."""
         response = self._pipeline.execute(endpoint, arguments)
         # In a with_raw_response view the ApiResponse itself is returned.
-        return response if self._raw else response.body  # type: ignore[no-any-return]
+        return response if self._raw else response.body
 
     def _warn_deprecated(self, name: str, instead: str, *, stacklevel: int = 3) -> None:
         """The one deprecation notice: ``<Controller>.<name> is deprecated; <instead>``."""

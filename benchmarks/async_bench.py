@@ -1,0 +1,184 @@
+"""The async client's benchmarks (issue 11), ratios from one interleaved run.
+
+    python benchmarks/async_bench.py            # writes benchmarks/results/async.json and .md
+    python benchmarks/async_bench.py --quick    # seconds; writes benchmarks/results/quick/
+
+1. **status**: ``await v3.get_account_licenses_status`` of a 100-device page from the fixed
+   server (``fixed_server.py``, its own process) against raw ``httpx.AsyncClient.get`` +
+   ``json.loads`` of the same URL, one call at a time, interleaved rounds. The ratio is the
+   SDK's calls per second over raw httpx's (target at least 0.90).
+2. **bulk**: ``await v3.assign_licenses_bulk`` of 100,000 ids (chunks of 1,000) with 16 requests
+   in flight, against the threaded engine (``VerizonClient``) with 16 workers, the simulator
+   adding 50 ms to every answer (its own process), interleaved, a fresh account per run. The
+   ratio is threaded seconds over async seconds (target at least 1.0).
+3. **CPU per chunk**: this process's CPU seconds per 1,000-id chunk in those runs, both engines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import fixtures  # noqa: E402
+import httpx  # noqa: E402
+import measure  # noqa: E402
+from fixed_server import FixedServer  # noqa: E402
+from fleet import SEED_BASE, SimulatorProcess, client_for  # noqa: E402
+
+from verizon_sdk import AsyncVerizonClient  # noqa: E402
+
+
+async def status_case(api_root: str, rounds: int, calls: int) -> dict[str, Any]:
+    account = fixtures.ACCOUNT_100
+    url = f"{api_root}/fota/v3/licenses/{account}"
+    async with AsyncVerizonClient(configuration=client_for(api_root).config) as client, \
+            httpx.AsyncClient() as raw:  # fmt: skip
+        v3 = client.software_management_licenses_v3
+
+        async def sdk() -> None:
+            page = await v3.get_account_licenses_status(account)
+            assert len(page.device_list) == 100
+
+        async def plain() -> None:
+            response = await raw.get(url, params={"lastSeenDeviceId": "0"})
+            assert len(json.loads(response.text)["deviceList"]) == 100
+
+        contenders = {"sdk": sdk, "raw_httpx": plain}
+        for call in contenders.values():  # warm-up: token, connections, compiled models
+            for _ in range(20):
+                await call()
+        seconds: dict[str, list[float]] = {key: [] for key in contenders}
+        for index in range(rounds):
+            order = list(contenders) if index % 2 == 0 else list(reversed(contenders))
+            for key in order:
+                started = time.perf_counter()
+                for _ in range(calls):
+                    await contenders[key]()
+                seconds[key].append((time.perf_counter() - started) / calls)
+    ratios = measure.per_round_ratios(seconds["raw_httpx"], seconds["sdk"])
+    return {
+        "calls_per_round": calls,
+        "rounds": rounds,
+        "seconds_per_call": {key: measure.summary(s) for key, s in seconds.items()},
+        "ratio_sdk_over_raw": measure.summary(ratios),
+        "target": 0.90,
+    }
+
+
+def bulk_case(devices: int, latency: float, in_flight: int, rounds: int) -> dict[str, Any]:
+    ids = [f"{SEED_BASE + i:015d}" for i in range(devices)]
+    chunks = -(-devices // 1000)
+    seconds: dict[str, list[float]] = {"async": [], "threads": []}
+    cpu: dict[str, list[float]] = {"async": [], "threads": []}
+    with SimulatorProcess("--latency", str(latency), "--pool", str(devices)) as simulator:
+        sync = client_for(simulator.url, pool_maxsize=in_flight)
+        sync_v3 = sync.software_management_licenses_v3
+        sync_v3.get_account_licenses_status("0000000000-00000")  # warm-up
+        loop = asyncio.new_event_loop()
+        aclient = loop.run_until_complete(_async_client(sync))
+        async_v3 = aclient.software_management_licenses_v3
+        loop.run_until_complete(async_v3.get_account_licenses_status("0000000000-00000"))
+        runs = 0
+        for index in range(rounds):
+            order = ["async", "threads"] if index % 2 == 0 else ["threads", "async"]
+            for key in order:
+                runs += 1
+                account = f"{runs:010d}-{index:05d}"  # a fresh account: every id is new
+                started, cpu_started = time.perf_counter(), time.process_time()
+                if key == "async":
+                    result = loop.run_until_complete(
+                        async_v3.assign_licenses_bulk(account, ids, max_workers=in_flight)
+                    )
+                else:
+                    result = sync_v3.assign_licenses_bulk(account, ids, max_workers=in_flight)
+                seconds[key].append(time.perf_counter() - started)
+                cpu[key].append(time.process_time() - cpu_started)
+                if len(result.succeeded) != devices:
+                    raise AssertionError(f"{key} run on {account}: {result!r}")
+        loop.run_until_complete(aclient.aclose())
+        loop.close()
+        sync.close()
+    ratios = measure.per_round_ratios(seconds["threads"], seconds["async"])
+    return {
+        "devices": devices,
+        "latency_seconds": latency,
+        "in_flight": in_flight,
+        "rounds": rounds,
+        "seconds": {key: measure.summary(s) for key, s in seconds.items()},
+        "ratio_threads_over_async": measure.summary(ratios),
+        "target": 1.0,
+        "cpu_ms_per_chunk": {
+            key: measure.summary([1000 * c / chunks for c in values]) for key, values in cpu.items()
+        },
+    }
+
+
+async def _async_client(sync: Any) -> AsyncVerizonClient:
+    return AsyncVerizonClient(configuration=sync.config)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    status, bulk = results["status"], results["bulk"]
+    sps = status["seconds_per_call"]
+    lines = [
+        "# Async client benchmarks",
+        "",
+        f"Commit {results['commit']}, {results['machine']}, Python {results['python']}.",
+        "",
+        "| case | async SDK | other | ratio (median) | target |",
+        "|---|---|---|---|---|",
+        f"| V3 status GET, 100 devices (ms per call) | {1000 * sps['sdk']['median']:.3f} | "
+        f"raw httpx + json.loads {1000 * sps['raw_httpx']['median']:.3f} | "
+        f"{status['ratio_sdk_over_raw']['median']:.2f}x | >= 0.90x |",
+        f"| bulk assign {bulk['devices']:,} ids, {bulk['latency_seconds'] * 1000:.0f} ms latency, "
+        f"{bulk['in_flight']} in flight (s) | {bulk['seconds']['async']['median']:.2f} | "
+        f"threaded, {bulk['in_flight']} workers {bulk['seconds']['threads']['median']:.2f} | "
+        f"{bulk['ratio_threads_over_async']['median']:.2f}x | >= 1.0x |",
+        f"| CPU per 1,000-id chunk (ms) | {bulk['cpu_ms_per_chunk']['async']['median']:.2f} | "
+        f"threaded {bulk['cpu_ms_per_chunk']['threads']['median']:.2f} | | recorded |",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="every case briefly")
+    parser.add_argument("--out", type=Path, default=None)
+    options = parser.parse_args()
+    out = options.out or HERE / "results" / ("quick" if options.quick else "")
+    out.mkdir(parents=True, exist_ok=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
+    ).stdout.strip()
+    with FixedServer() as server:
+        rounds, calls = (3, 20) if options.quick else (15, 200)
+        status = asyncio.run(status_case(server.api_root, rounds, calls))
+    if options.quick:
+        bulk = bulk_case(devices=5000, latency=0.05, in_flight=16, rounds=1)
+    else:
+        bulk = bulk_case(devices=100_000, latency=0.05, in_flight=16, rounds=4)
+    results = {
+        "commit": commit,
+        "machine": f"{platform.machine()}, {len(__import__('os').sched_getaffinity(0))} CPUs",
+        "python": platform.python_version(),
+        "status": status,
+        "bulk": bulk,
+    }
+    (out / "async.json").write_text(json.dumps(results, indent=2) + "\n")
+    (out / "async.md").write_text(markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+"""AsyncVerizonClient: what the shared end-to-end suites do not show.
+
+Unit tests mock HTTP with httpx's ``MockTransport``; the concurrency and cancellation tests
+drive the simulator over real HTTP on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import warnings
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import ACCESS_TOKEN, ACCOUNT, API_ROOT, M2M_TOKEN, make_client
+from tests.sim_helpers import LOGIN, TOKEN, sim_client
+from verizon_sdk import (
+    AsyncVerizonClient,
+)
+from verizon_sdk import _async_transport as async_transport
+from verizon_sdk.exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    ConfigurationError,
+    FotaV3ResultException,
+    PaginationError,
+    RateLimitError,
+    ServerError,
+    UnexpectedResponseError,
+    ValidationError,
+)
+from verizon_sdk.models import V2LicenseIMEI, V3LicenseIMEI, V3LicenseSummary
+from verizon_sdk.simulator import Simulator
+
+V3 = f"{API_ROOT}/fota/v3/licenses/{ACCOUNT}"
+DEVICE = "990000000000001"
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def page(devices: list[str], more: bool = False, last: str | None = None) -> dict[str, Any]:
+    return {
+        "accountName": ACCOUNT,
+        "hasMoreData": more,
+        "lastSeenDeviceId": last if last is not None else (devices[-1] if devices else ""),
+        "deviceList": [{"deviceId": d} for d in devices],
+    }
+
+
+class Mock:
+    """A MockTransport that answers the token endpoint and records every other request."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[httpx.Request] = []
+        self.token_requests = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            self.token_requests += 1
+            return httpx.Response(200, json={"access_token": ACCESS_TOKEN, "expires_in": 3600})
+        self.requests.append(request)
+        return self.handler(request)
+
+
+def make(mock: Mock, **options: Any) -> AsyncVerizonClient:
+    """A client configured as conftest's ``make_client``, sending through ``mock``."""
+    with make_client(**options) as sync:
+        config = sync.config
+    return AsyncVerizonClient(
+        configuration=config, http_client=httpx.AsyncClient(transport=httpx.MockTransport(mock))
+    )
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    recorded: list[float] = []
+
+    async def record(seconds: float) -> None:
+        recorded.append(seconds)
+
+    monkeypatch.setattr(async_transport, "_sleep", record)
+    return recorded
+
+
+def test_importing_without_httpx_names_the_extra() -> None:
+    code = (
+        "import sys; sys.modules['httpx'] = None\n"
+        "try:\n"
+        "    from verizon_sdk import AsyncVerizonClient\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+        "import verizon_sdk; verizon_sdk.VerizonClient\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert 'pip install "verizon-sdk[async]"' in done.stdout
+
+
+def test_a_call_sends_the_same_request_as_the_sync_client() -> None:
+    mock = Mock(lambda r: httpx.Response(200, json=page([DEVICE])))
+
+    async def main() -> Any:
+        async with make(mock) as client:
+            return await client.software_management_licenses_v3.get_account_licenses_status(
+                ACCOUNT, last_seen_device_id="5"
+            )
+
+    summary = asyncio.run(main())
+    assert isinstance(summary, V3LicenseSummary)
+    assert summary.device_list[0].device_id == DEVICE
+    (sent,) = mock.requests
+    assert str(sent.url) == f"{V3}?lastSeenDeviceId=5"
+    assert sent.headers["Authorization"] == f"Bearer {ACCESS_TOKEN}"
+    assert sent.headers["VZ-M2M-Token"] == M2M_TOKEN
+    assert sent.headers["Accept"] == "application/json"
+    assert sent.headers["User-Agent"].startswith("verizon-sdk/")
+
+
+def test_raw_response_and_deprecation_warning() -> None:
+    result = {"deviceList": [{"deviceId": DEVICE, "status": "Success"}]}
+    mock = Mock(lambda r: httpx.Response(200, json=result))
+
+    async def main() -> Any:
+        async with make(mock) as client:
+            raw_v3 = client.software_management_licenses_v3.with_raw_response
+            raw = await raw_v3.get_account_licenses_status(ACCOUNT)
+            with pytest.warns(DeprecationWarning, match="V2Controller.assign_licenses_to_devices"):
+                pending = client.software_management_licenses_v2.assign_licenses_to_devices(
+                    ACCOUNT, V2LicenseIMEI(device_list=[DEVICE])
+                )
+            return raw, await pending
+
+    raw, assigned = asyncio.run(main())
+    assert raw.status_code == 200
+    assert raw.request.headers["Authorization"] == "***"
+    assert raw.body.device_list[0].device_id == DEVICE
+    assert assigned.device_list[0].status == "Success"
+    assert json.loads(mock.requests[1].content) == {"deviceList": [DEVICE]}
+
+
+def test_status_table_and_bad_input() -> None:
+    codes = iter([400, 404, 418, 503])
+    mock = Mock(lambda r: httpx.Response(next(codes), json={"errorMessage": "no"}))
+
+    async def main() -> list[type[BaseException]]:
+        seen: list[type[BaseException]] = []
+        async with make(mock) as client:
+            v3 = client.software_management_licenses_v3
+            for _ in range(4):
+                try:
+                    await v3.get_account_licenses_status(ACCOUNT)
+                except APIStatusError as exc:
+                    seen.append(type(exc))
+            with pytest.raises(ValidationError):
+                await v3.get_account_licenses_status("")
+        return seen
+
+    assert asyncio.run(main()) == [
+        FotaV3ResultException,
+        __import__("verizon_sdk").exceptions.NotFoundError,
+        APIStatusError,
+        ServerError,
+    ]
+    assert len(mock.requests) == 4  # the bad account was never sent
+
+
+def test_retry_policy_get_retried_post_not_and_retry_after(waits: list[float]) -> None:
+    answers = iter(
+        [
+            httpx.Response(503),
+            httpx.Response(429, headers={"Retry-After": "2"}),
+            httpx.Response(200, json=page([DEVICE])),
+            httpx.Response(503),
+            httpx.Response(429, headers={"Retry-After": "3600"}),
+        ]
+    )
+    mock = Mock(lambda r: next(answers))
+
+    async def main() -> list[Any]:
+        async with make(mock, max_retries=3, backoff_factor=0.5) as client:
+            v3 = client.software_management_licenses_v3
+            out: list[Any] = [await v3.get_account_licenses_status(ACCOUNT)]
+            body = V3LicenseIMEI(device_list=[DEVICE])
+            for _ in range(2):
+                try:
+                    await v3.assign_licenses_to_devices(ACCOUNT, body)
+                except APIStatusError as exc:
+                    out.append(exc)
+        return out
+
+    summary, server_error, rate_limited = asyncio.run(main())
+    assert isinstance(summary, V3LicenseSummary)
+    assert len(waits) == 2 and 0 <= waits[0] <= 0.5 and waits[1] == 2.0
+    assert isinstance(server_error, ServerError)  # a POST is not retried on 503
+    assert isinstance(rate_limited, RateLimitError) and rate_limited.retry_after == 3600
+    assert [r.method for r in mock.requests] == ["GET", "GET", "GET", "POST", "POST"]
+
+
+def test_connect_failure_retried_even_for_post_read_failure_not(waits: list[float]) -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.ConnectError("refused", request=request)
+        if calls["n"] == 2:
+            return httpx.Response(200, json={"deviceList": [{"deviceId": DEVICE}]})
+        raise httpx.ReadTimeout("slow", request=request)
+
+    mock = Mock(handler)
+
+    async def main() -> Any:
+        async with make(mock, max_retries=2) as client:
+            v3 = client.software_management_licenses_v3
+            body = V3LicenseIMEI(device_list=[DEVICE])
+            first = await v3.assign_licenses_to_devices(ACCOUNT, body)
+            with pytest.raises(APIConnectionError) as info:
+                await v3.assign_licenses_to_devices(ACCOUNT, body)
+            return first, info.value
+
+    first, error = asyncio.run(main())
+    assert first.device_list[0].device_id == DEVICE
+    assert "not retried" in str(error) and "timed out" in str(error)
+    assert error.never_sent is False
+    assert calls["n"] == 3
+
+
+def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(
+        [
+            httpx.Response(302, headers={"Location": "http://elsewhere.test/"}),
+            httpx.Response(200, content=b"{" + b" " * 1000 + b"}"),
+        ]
+    )
+    mock = Mock(lambda r: next(answers))
+    monkeypatch.setattr(async_transport, "MAX_RESPONSE_BYTES", 500)
+
+    async def main() -> list[BaseException]:
+        errors: list[BaseException] = []
+        async with make(mock) as client:
+            for _ in range(2):
+                try:
+                    await client.software_management_licenses_v3.get_account_licenses_status(
+                        ACCOUNT
+                    )
+                except Exception as exc:
+                    errors.append(exc)
+        return errors
+
+    redirect, too_big = asyncio.run(main())
+    assert isinstance(redirect, APIStatusError) and redirect.response_code == 302
+    assert isinstance(too_big, UnexpectedResponseError)
+    assert [r.url.host for r in mock.requests] == ["api.test", "api.test"]
+
+
+def test_async_iterator_pages_and_cursor_guard() -> None:
+    pages = {
+        "0": page(["990000000000001", "990000000000002"], more=True),
+        "990000000000002": page(["990000000000003"], more=True, last="990000000000001"),
+    }
+    mock = Mock(lambda r: httpx.Response(200, json=pages[r.url.params["lastSeenDeviceId"]]))
+
+    async def main() -> tuple[list[str], PaginationError]:
+        seen: list[str] = []
+        async with make(mock) as client:
+            devices = client.software_management_licenses_v3.iter_account_licenses(ACCOUNT)
+            try:
+                async for device in devices:
+                    seen.append(device.device_id)
+            except PaginationError as exc:
+                return seen, exc
+        raise AssertionError("no PaginationError")
+
+    seen, error = asyncio.run(main())
+    assert seen == ["990000000000001", "990000000000002"]  # the bad page yields nothing
+    assert "goes backwards" in str(error) and error.page_number == 2
+
+
+def test_client_options_and_misuse() -> None:
+    with pytest.raises(ConfigurationError, match=r"httpx\.AsyncClient"):
+        AsyncVerizonClient(http_client=object())  # type: ignore[arg-type]
+    mock = Mock(lambda r: httpx.Response(200, json=page([])))
+    client = make(mock)
+    with pytest.raises(TypeError, match="aclose"):
+        client.close()
+    with pytest.raises(TypeError, match="async with"), client:
+        pass
+    clone = client.clone_with(max_retries=5)
+    assert isinstance(clone, AsyncVerizonClient) and clone.config.max_retries == 5
+    assert repr(clone).startswith("AsyncVerizonClient(")
+
+    async def close() -> None:
+        await clone.aclose()
+        await client.aclose()
+
+    asyncio.run(close())
+
+
+# -- against the simulator -------------------------------------------------------------------
+
+TASKS = 500
+
+
+@pytest.mark.parametrize("session", [True, False], ids=["session-login", "static-m2m-token"])
+def test_500_tasks_on_a_cold_client_one_fetch_per_expiry(session: bool) -> None:
+    """Three waves of 500 concurrent calls; tokens expire halfway through each wave."""
+    waves = 3
+    with Simulator() as sim:
+        config = sim_client(sim, session=session, pool_maxsize=20).config
+
+        async def main() -> list[Any]:
+            results: list[Any] = []
+            async with AsyncVerizonClient(configuration=config) as client:
+                v3 = client.software_management_licenses_v3
+                for wave in range(waves):
+                    done = 0
+
+                    async def call(task: int, wave: int = wave) -> Any:
+                        nonlocal done
+                        if task % 10 == 0:  # a POST now and then: never lost, never repeated
+                            body = V3LicenseIMEI(device_list=[f"99{wave:03d}{task:010d}"])
+                            answer = await v3.assign_licenses_to_devices(ACCOUNT, body)
+                        else:
+                            answer = await v3.get_account_licenses_status(ACCOUNT)
+                        done += 1
+                        if done == TASKS // 2:
+                            sim.expire_tokens()
+                        return answer
+
+                    results += await asyncio.gather(*(call(t) for t in range(TASKS)))
+            return results
+
+        results = asyncio.run(main())
+        assert len(results) == TASKS * waves
+        # the cold start, then one per expiry: never one per task
+        assert sim.request_count(TOKEN) == 1 + waves
+        assert sim.request_count(LOGIN) == (1 + waves if session else 0)
+        expected = {f"99{w:03d}{t:010d}" for w in range(waves) for t in range(0, TASKS, 10)}
+        assert sim.assigned(ACCOUNT) == expected
+
+
+def test_cancelled_bulk_run_accounts_for_every_id_once() -> None:
+    ids = [f"99{n:013d}" for n in range(5000)]
+    with Simulator(pool_size=10_000, latency=0.02) as sim:
+        config = sim_client(sim, pool_maxsize=4).config
+        events: list[Any] = []
+
+        async def main() -> BaseException:
+            async with AsyncVerizonClient(configuration=config) as client:
+                v3 = client.software_management_licenses_v3
+                run = asyncio.ensure_future(
+                    v3.assign_licenses_bulk(
+                        ACCOUNT, ids, chunk_size=100, max_workers=4, on_chunk=events.append
+                    )
+                )
+                while len(events) < 5:
+                    await asyncio.sleep(0.01)
+                run.cancel()
+                with pytest.raises(asyncio.CancelledError) as info:
+                    await run
+                return info.value
+
+        cancelled = asyncio.run(main())
+        result = cancelled.bulk_result  # type: ignore[attr-defined]
+        assert result.stopped and "CancelledError" in result.stopped
+        counts = result.counts
+        assert sum(counts.values()) == len(ids)  # every id exactly once
+        assert sorted(d for d, _ in result.items()) == sorted(ids)
+        assert 0 < counts["succeeded"] < len(ids)
+        assert counts["not_attempted"] > 0
+        assert counts["unknown"] == 0  # chunks in flight were awaited and recorded
+        assert set(result.succeeded) == sim.assigned(ACCOUNT)
+
+
+async def _ids(values: list[str]) -> AsyncIterator[str]:
+    for value in values:
+        yield value
+
+
+def test_bulk_takes_an_async_iterable_and_reconciles(waits: list[float]) -> None:
+    ids = [f"99{n:013d}" for n in range(30)]
+    with Simulator() as sim:
+        config = sim_client(sim).config
+
+        async def main() -> Any:
+            async with AsyncVerizonClient(configuration=config) as client:
+                v3 = client.software_management_licenses_v3
+                first = await v3.assign_licenses_bulk(ACCOUNT, _ids(ids), chunk_size=7)
+                again = await v3.remove_licenses_bulk(ACCOUNT, ids[:10], chunk_size=5)
+                return first, again
+
+        first, again = asyncio.run(main())
+    assert len(first.succeeded) == 30 and first.chunks_sent == 5
+    assert len(again.succeeded) == 10
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert first.action == "assign"

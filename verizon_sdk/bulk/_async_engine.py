@@ -1,0 +1,136 @@
+"""The async driver of a bulk run: the same :class:`~verizon_sdk.bulk._engine._Run` decisions,
+with a bound on requests in flight instead of a thread pool.
+
+Chunks are sent as tasks, at most ``max_in_flight`` at once; each is recorded as it finishes,
+in the calling task (so records change in one place, as with threads). Cancelling the run
+waits for the chunks in flight, records them, marks the rest ``not_attempted`` and re-raises
+the ``CancelledError`` with the partial :class:`BulkResult` on ``exc.bulk_result``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from verizon_sdk import _endpoints as endpoints
+from verizon_sdk.bulk import _prepare_run
+from verizon_sdk.bulk._engine import _Reply, _Run
+from verizon_sdk.bulk._result import BulkResult, Outcome
+from verizon_sdk.bulk._rules import Action, _describe
+from verizon_sdk.bulk._runner import action_endpoint, journal_unsent, settling
+from verizon_sdk.bulk._steps import advance
+from verizon_sdk.models import V3LicenseIMEI
+
+if TYPE_CHECKING:
+    from verizon_sdk._async_pipeline import AsyncPipeline
+
+
+async def _asend(send: Callable[[list[str]], Awaitable[Any]], index: int, ids: list[str]) -> _Reply:
+    """One request, never raising an ``Exception`` (a cancellation does propagate)."""
+    started = time.monotonic()
+    try:
+        body = await send(ids)
+    except Exception as exc:
+        return _Reply(index, ids, error=exc, duration=time.monotonic() - started)
+    return _Reply(index, ids, body=body, duration=time.monotonic() - started)
+
+
+class AsyncRun(_Run):
+    """A bulk run whose ``send`` and ``fetch`` are coroutines."""
+
+    async def asend_all(self) -> None:
+        in_flight: dict[asyncio.Task[_Reply], tuple[int, list[str]]] = {}
+        position = 0
+        try:
+            while True:
+                while (
+                    self.result.stopped is None
+                    and position < self.total_chunks
+                    and len(in_flight) < self.max_workers
+                ):
+                    index, ids = self.chunks[position]
+                    if self.journal is not None:
+                        self.journal.sending(index)  # durable before the POST can leave
+                    task = asyncio.ensure_future(_asend(self.send, index, ids))
+                    in_flight[task] = (index, ids)
+                    position += 1
+                if not in_flight:
+                    break
+                finished, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                for task in sorted(finished, key=lambda t: in_flight[t][0]):
+                    self.collect(task, *in_flight.pop(task))  # type: ignore[arg-type]
+        except BaseException as exc:
+            self.result.stopped = f"interrupted by {_describe(exc)}"
+            self.result.interrupted = isinstance(exc, KeyboardInterrupt)
+            await self._drain(in_flight)
+            raise
+        finally:
+            self.settle_unsent()
+
+    async def _drain(self, in_flight: dict[asyncio.Task[_Reply], tuple[int, list[str]]]) -> None:
+        """Wait for the chunks in flight and record them; a second cancellation stops waiting."""
+        try:
+            await asyncio.gather(*in_flight, return_exceptions=True)
+        except BaseException:
+            for task, (index, ids) in in_flight.items():
+                task.cancel()
+                self.result.chunks_sent += 1
+                error = f"in flight when the run was interrupted ({self.result.stopped})"
+                self.mark(ids, Outcome.UNKNOWN, error, index)
+            return
+        for task, (index, ids) in sorted(in_flight.items(), key=lambda item: item[1][0]):
+            if task.cancelled():
+                self.result.chunks_sent += 1
+                self.mark(
+                    ids, Outcome.UNKNOWN, f"cancelled while sending ({self.result.stopped})", index
+                )
+            else:
+                self.collect(task, index, ids, notify=False)  # type: ignore[arg-type]
+
+    async def areconcile(self) -> None:
+        """:meth:`_Run.reconcile`, each page read with ``await``."""
+        steps = self.reconcile_steps()
+        page: Any = None
+        error: Exception | None = None
+        while True:
+            done, cursor = advance(steps, page, error)
+            if done:
+                return
+            try:
+                page, error = await self.fetch(cursor), None  # type: ignore[misc]
+            except Exception as exc:
+                page, error = None, exc
+
+
+async def arun_bulk(
+    pipeline: AsyncPipeline,
+    action: Action,
+    acc: str,
+    device_ids: Iterable[str] | AsyncIterable[str],
+    *,
+    reconcile: bool = True,
+    **options: Any,
+) -> BulkResult:
+    """:func:`verizon_sdk.bulk.run_bulk` with async I/O; ``device_ids`` may be an async iterable."""
+    if not isinstance(device_ids, Iterable) and isinstance(device_ids, AsyncIterable):
+        device_ids = [device_id async for device_id in device_ids]
+    endpoint = action_endpoint(action)
+    status = endpoints.V3_GET_ACCOUNT_LICENSES_STATUS
+
+    async def send(ids: list[str]) -> Any:
+        body = V3LicenseIMEI(device_list=ids)
+        return (await pipeline.execute(endpoint, {"acc": acc, "body": body})).body
+
+    async def fetch(cursor: str | None) -> Any:
+        arguments = {"acc": acc, "last_seen_device_id": cursor}
+        return (await pipeline.execute(status, arguments)).body
+
+    run = _prepare_run(AsyncRun, pipeline.config, action, acc, device_ids, send, fetch, **options)
+    with settling(run):
+        await run.asend_all()
+        journal_unsent(run)
+        if reconcile:
+            await run.areconcile()
+    return run.result
