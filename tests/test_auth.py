@@ -4,6 +4,7 @@ import base64
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -83,6 +84,9 @@ def test_token_cache_uses_monotonic_clock() -> None:
             self.headers: dict[str, str] = {}
             fetched.append(1)
             self.text = json.dumps({"access_token": f"tok-{len(fetched)}", "expires_in": 100})
+
+        def iter_content(self, chunk_size: int) -> Iterator[bytes]:
+            yield self.text.encode()
 
     class FakeSession:
         def post(self, *args: Any, **kwargs: Any) -> FakeResponse:

@@ -10,9 +10,13 @@ import json
 import logging
 import pickle
 import socket
+import subprocess
+import sys
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -27,7 +31,14 @@ from verizon_sdk import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk._redaction import Redactor
-from verizon_sdk.exceptions import APIException
+from verizon_sdk.exceptions import (
+    APIException,
+    ConfigurationError,
+    PaginationError,
+    ResponseTooLargeError,
+    ValidationError,
+)
+from verizon_sdk.models import V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
 
 ACCOUNT = "0000123456-00001"
 TOKEN_PATH = "/api/ts/v1/oauth2/token"
@@ -300,3 +311,242 @@ def test_the_redactor_keeps_only_the_live_tokens(server: HostileServer) -> None:
     assert len([r for r in server.requests if r.path == TOKEN_PATH]) == 30
     assert tokens == {"tok-00028", "tok-00029"}  # the current one and the one it replaced
     assert "client-secret-Xy9" in configured
+
+
+# -- item 3: a bounded response size -----------------------------------------------------------
+
+BOMB_CHILD = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from tests.test_hostile_server import (
+    HostileServer, http, client_for, ACCOUNT, STATUS_PATH, TOKEN_PATH,
+)
+from verizon_sdk.exceptions import ResponseTooLargeError
+where, path = sys.argv[1], sys.argv[2]
+bomb = open(path, "rb").read()
+server = HostileServer()
+reply = http(500 if where == "error" else 200, bomb, {"Content-Encoding": "gzip, gzip"})
+server.route("POST" if where == "token" else "GET", TOKEN_PATH if where == "token" else STATUS_PATH,
+             lambda _: reply)
+try:
+    with client_for(server) as client:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    print("no error")
+except ResponseTooLargeError as exc:
+    print("too large:", exc.limit)
+except BaseException as exc:
+    print("other:", type(exc).__name__)
+server.close()
+print("peak_rss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.fixture(scope="module")
+def gzip_bomb(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """12 kB that inflate, through ``Content-Encoding: gzip, gzip``, to 1 GiB of zeros."""
+    inner = zlib.compressobj(1, zlib.DEFLATED, 31)
+    zeros = bytes(1 << 20)
+    layer = b"".join([*(inner.compress(zeros) for _ in range(1024)), inner.flush()])
+    outer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    path = tmp_path_factory.mktemp("bomb") / "bomb.gz"
+    path.write_bytes(outer.compress(layer) + outer.flush())
+    return str(path)
+
+
+@pytest.mark.parametrize("where", ["data", "error", "token"])
+def test_a_gzip_bomb_raises_response_too_large_with_bounded_memory(
+    gzip_bomb: str, where: str
+) -> None:
+    root = Path(__file__).resolve().parents[1]
+    child = subprocess.run(
+        [sys.executable, "-c", BOMB_CHILD, where, gzip_bomb],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    lines = child.stdout.splitlines()
+    assert lines[:1] == [f"too large: {32 * 1024 * 1024}"], child.stdout + child.stderr
+    peak_kib = int(lines[-1].split()[-1])
+    assert peak_kib < 256 * 1024
+
+
+@pytest.mark.parametrize("where", ["data", "error", "token", "login"])
+def test_a_body_past_max_response_bytes_is_an_sdk_error(server: HostileServer, where: str) -> None:
+    big = json.dumps({"accessToken": "x" * 5000, "hasMoreData": False})
+    answer = http(500 if where == "error" else 200, big)
+    routes = {"token": ("POST", TOKEN_PATH), "login": ("POST", LOGIN_PATH)}
+    server.route(*routes.get(where, ("GET", STATUS_PATH)), lambda _: answer)
+    options: dict[str, Any] = {"max_response_bytes": 4096}
+    if where == "login":
+        options.update(secret_options("password", "pass-Word9"))
+    with client_for(server, **options) as client, pytest.raises(ResponseTooLargeError) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.limit == 4096
+    assert "larger than max_response_bytes (4096 bytes" in str(info.value)
+
+
+def test_a_body_within_max_response_bytes_is_read_whole(server: HostileServer) -> None:
+    body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False, "pad": "y" * 3000})
+    server.route("GET", STATUS_PATH, lambda _: http(200, body))
+    with client_for(server, max_response_bytes=len(body)) as client:
+        summary = client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert summary.account_name == ACCOUNT
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "32"])
+def test_max_response_bytes_must_be_a_positive_integer(server: HostileServer, bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="max_response_bytes"):
+        client_for(server, max_response_bytes=bad)
+
+
+# -- item 10: 1xx interim responses are skipped ------------------------------------------------
+
+EARLY_HINTS = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n"
+
+
+def test_103_early_hints_before_the_answer_is_skipped(server: HostileServer) -> None:
+    body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False})
+    server.route("POST", TOKEN_PATH, lambda _: EARLY_HINTS + token_answer())
+    server.route("GET", STATUS_PATH, lambda _: EARLY_HINTS + EARLY_HINTS + http(200, body))
+    with client_for(server) as client:
+        summary = client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert summary.account_name == ACCOUNT
+
+
+def test_103_before_an_applied_post_gives_its_result(server: HostileServer) -> None:
+    path = f"/api/fota/v3/licenses/{ACCOUNT}/assign"
+    device = {"deviceId": "990000000000001", "status": "Success"}
+    answer = json.dumps({"accountName": ACCOUNT, "deviceList": [device]})
+    server.route("POST", path, lambda _: EARLY_HINTS + http(200, answer))
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=["990000000000001"])
+        )
+    assert result.account_name == ACCOUNT
+    assert [r.path for r in server.requests].count(path) == 1
+
+
+# -- items 4, 8: hostile pages ----------------------------------------------------------------
+
+V2_STATUS_PATH = f"/api/fota/v2/licenses/{ACCOUNT}"
+V2_CANCEL_PATH = f"/api/fota/v2/licenses/{ACCOUNT}/cancel"
+
+
+#: After this many pages a looping script ends its listing, so a walk that does not stop
+#: by itself fails its test instead of hanging it.
+GIVE_UP = 50
+
+
+def pages(*bodies: dict[str, Any]) -> Handler:
+    """Answers the n-th request with ``bodies[n]`` (the last one from then on)."""
+    served = iter(range(10**9))
+
+    def answer(_: Request) -> bytes:
+        n = next(served)
+        body = bodies[min(n, len(bodies) - 1)]
+        return http(200, json.dumps({**body, "hasMoreData": False} if n >= GIVE_UP else body))
+
+    return answer
+
+
+@pytest.mark.parametrize("api", ["v2", "v3"])
+def test_a_device_id_of_5000_digits_is_compared_without_int(
+    server: HostileServer, api: str
+) -> None:
+    huge = "1" * 5000
+    path = V2_STATUS_PATH if api == "v2" else STATUS_PATH
+    first = {"hasMoreData": True, "lastSeenDeviceId": "5", "deviceList": [{"deviceId": "5"}]}
+    second = {"hasMoreData": False, "deviceList": [{"deviceId": huge}]}
+    server.route("GET", path, pages(first, second))
+    with client_for(server) as client:
+        controller: Any = (
+            client.software_management_licenses_v2
+            if api == "v2"
+            else client.software_management_licenses_v3
+        )
+        ids = [d.device_id for d in controller.iter_account_licenses(ACCOUNT)]
+    assert ids == ["5", huge]
+
+
+def test_a_v2_candidate_list_serving_the_same_page_forever_stops(
+    server: HostileServer, quiet_deprecations: None
+) -> None:
+    server.route("GET", V2_CANCEL_PATH, pages({"hasMoreData": True, "deviceList": ["a1", "b2"]}))
+    with client_for(server) as client, pytest.raises(PaginationError, match="repeated page"):
+        list(client.software_management_licenses_v2.iter_licenses_to_remove(ACCOUNT))
+    assert [r.path for r in server.requests].count(V2_CANCEL_PATH) == 2
+
+
+def test_fresh_cursors_with_repeated_non_digit_ids_stop(server: HostileServer) -> None:
+    cursors = iter(range(10**9))
+
+    def answer(_: Request) -> bytes:
+        n = next(cursors)
+        page = {"hasMoreData": n < GIVE_UP, "lastSeenDeviceId": f"c-{n}"}
+        return http(200, json.dumps({**page, "deviceList": [{"deviceId": "dev-a"}]}))
+
+    server.route("GET", STATUS_PATH, answer)
+    with client_for(server) as client, pytest.raises(PaginationError, match="repeated page"):
+        list(client.software_management_licenses_v3.iter_account_licenses(ACCOUNT))
+    assert [r.path for r in server.requests].count(STATUS_PATH) == 2
+
+
+def test_an_endless_listing_stops_at_max_pages(server: HostileServer) -> None:
+    counter = iter(range(10**9))
+
+    def answer(_: Request) -> bytes:
+        n = next(counter)
+        page = {"hasMoreData": n < GIVE_UP, "lastSeenDeviceId": f"c-{n}"}
+        return http(200, json.dumps({**page, "deviceList": [{"deviceId": f"dev-{n}"}]}))
+
+    server.route("GET", STATUS_PATH, answer)
+    with client_for(server, max_pages=5) as client, pytest.raises(PaginationError) as info:
+        list(client.software_management_licenses_v3.iter_account_licenses(ACCOUNT))
+    assert "more than max_pages (5) pages" in str(info.value)
+    assert info.value.page_number == 6
+    # five pages yielded; the sixth, fetched, is refused
+    assert [r.path for r in server.requests].count(STATUS_PATH) == 6
+
+
+@pytest.mark.parametrize("bad", [0, -3, "5", 2.0])
+def test_max_pages_must_be_a_positive_integer(server: HostileServer, bad: Any) -> None:
+    with pytest.raises(ConfigurationError, match="max_pages"):
+        client_for(server, max_pages=bad)
+
+
+# -- item 11: bad caller input is a ValidationError, and nothing is sent -----------------------
+
+
+def bad_calls() -> dict[str, Callable[[VerizonClient], Any]]:
+    v2 = lambda c: c.software_management_licenses_v2  # noqa: E731
+    v3 = lambda c: c.software_management_licenses_v3  # noqa: E731
+    ids = ["990000000000001"]
+    return {
+        "last_seen_device_id": lambda c: v3(c).get_account_licenses_status(
+            ACCOUNT, last_seen_device_id=10**5000
+        ),
+        "start_index": lambda c: v2(c).list_licenses_to_remove(ACCOUNT, start_index=10**5000),
+        "count": lambda c: v2(c).create_list_of_licenses_to_remove(
+            ACCOUNT, V2ListOfLicensesToRemoveRequest(device_list=ids, count=10**5000)
+        ),
+        "set": lambda c: v3(c).assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=ids, additional_properties={"x": {1, 2}})
+        ),
+        "str": lambda c: v3(c).assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=ids, additional_properties="oops")
+        ),
+        "nan": lambda c: v3(c).assign_licenses_to_devices(
+            ACCOUNT, V3LicenseIMEI(device_list=ids, additional_properties={"x": float("nan")})
+        ),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(bad_calls()))
+def test_bad_caller_input_is_a_validation_error_before_sending(
+    server: HostileServer, quiet_deprecations: None, case: str
+) -> None:
+    with client_for(server) as client, pytest.raises(ValidationError):
+        bad_calls()[case](client)
+    assert [r for r in server.requests if r.path != TOKEN_PATH] == []

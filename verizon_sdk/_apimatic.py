@@ -32,6 +32,7 @@ from apimatic_core_interfaces.logger.logger import Logger
 from apimatic_requests_client_adapter.requests_client import RequestsClient
 
 from verizon_sdk._redaction import Redactor
+from verizon_sdk._transport import read_body
 from verizon_sdk.exceptions import STATUS_ERRORS
 
 __all__ = [
@@ -59,7 +60,10 @@ global_errors = {
 class SdkHttpClient(RequestsClient):  # type: ignore[misc]
     """apimatic ``HttpClient`` that sends each request once through the session."""
 
-    def __init__(self, session: requests.Session, timeout: tuple[float, float]) -> None:
+    def __init__(
+        self, session: requests.Session, timeout: tuple[float, float], max_response_bytes: int
+    ) -> None:
+        self._max_response_bytes = max_response_bytes
         super().__init__(
             timeout=timeout,
             http_client_instance=session,
@@ -77,7 +81,10 @@ class SdkHttpClient(RequestsClient):  # type: ignore[misc]
             files=request.files or None,
             timeout=self.timeout,
             allow_redirects=False,  # never forward the tokens to another URL
+            stream=True,  # read below, up to the size limit
         )
+        what = f"{request.http_method} {request.query_url.split('?', 1)[0]}"
+        read_body(response, self._max_response_bytes, what)
         return self.convert_response(response, False, request)
 
 

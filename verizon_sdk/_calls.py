@@ -50,8 +50,8 @@ def endpoint_url(
 
 
 def serialize_body(body: Any) -> str:
-    """A request model as compact JSON (``json``, never jsonpickle)."""
-    return json.dumps(body.to_dictionary(), separators=(",", ":"))
+    """A request model as compact JSON (``json``, never jsonpickle); NaN and infinities refused."""
+    return json.dumps(body.to_dictionary(), separators=(",", ":"), allow_nan=False)
 
 
 def redactor_for(config: Configuration) -> Redactor:

@@ -7,6 +7,7 @@ Every failure is a :class:`~verizon_sdk.exceptions.ValidationError` (a
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -29,6 +30,10 @@ DEVICE_ID_RULES = ("printable", "thingspace", "none")
 _THINGSPACE_ID = re.compile(r"[0-9]{15}|[0-9A-Fa-f]{14}|[0-9]{11}|[0-9A-Fa-f]{8}")
 
 _ACCOUNT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+#: Bits of the largest integer written with at most MAX_ID_LENGTH digits.
+_MAX_ID_BITS = (10**MAX_ID_LENGTH).bit_length()
+#: Largest ``count`` sent: a signed 64-bit integer, what a JSON number can carry safely.
+MAX_COUNT = 2**63 - 1
 
 
 def _type_name(value: object) -> str:
@@ -57,6 +62,9 @@ def check_query(parameter: str, value: Any) -> str | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise InvalidTypeError(parameter, f"expected a string, got {_type_name(value)}")
+    if isinstance(value, int) and value.bit_length() > _MAX_ID_BITS:
+        # str() of an int with more than 4,300 digits raises a bare ValueError
+        raise ValidationError(parameter, f"longer than {MAX_ID_LENGTH} characters")
     text = str(value)
     if not text.strip() or text != text.strip():
         raise ValidationError(parameter, "must not be blank or padded with whitespace")
@@ -151,3 +159,27 @@ def check_body(
         raise InvalidTypeError(
             f"{parameter}.count", f"expected an integer, got {_type_name(count)}"
         )
+    if count is not None and not 0 <= count <= MAX_COUNT:
+        raise ValidationError(f"{parameter}.count", f"must be between 0 and {MAX_COUNT}")
+    check_json_body(parameter, body)
+
+
+def check_json_body(parameter: str, body: Any) -> None:
+    """``body`` can be sent as strict JSON: ``additional_properties`` is a dict with string
+    keys, and nothing in it is a set, an object, NaN or an infinity (``json`` would write the
+    invalid tokens ``NaN``/``Infinity``)."""
+    extra = getattr(body, "additional_properties", None)
+    if extra is not None and not isinstance(extra, dict):
+        raise InvalidTypeError(
+            f"{parameter}.additional_properties", f"expected a dict, got {_type_name(extra)}"
+        )
+    for key in extra or {}:
+        if not isinstance(key, str):
+            raise InvalidTypeError(
+                f"{parameter}.additional_properties",
+                f"keys must be strings, got {_type_name(key)}",
+            )
+    try:
+        json.dumps(body.to_dictionary(), allow_nan=False)
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ValidationError(parameter, f"cannot be sent as JSON: {exc}") from None

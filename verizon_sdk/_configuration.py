@@ -55,6 +55,10 @@ API_ROOTS: dict[Environment, str] = {
 
 #: The OAuth token endpoint under its server. Fetching a token changes nothing on the service,
 #: so this POST is retried like a GET.
+#: ``Configuration.max_response_bytes`` by default: 32 MiB, far above any page the service sends.
+DEFAULT_MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+#: ``Configuration.max_pages`` by default: 100,000 pages, millions of devices.
+DEFAULT_MAX_PAGES = 100_000
 TOKEN_PATH = "/oauth2/token"
 #: The M2M session login endpoint under its server.
 LOGIN_PATH = "/v1/session/login"
@@ -167,6 +171,11 @@ class Configuration:
     device_id_rule: str = "printable"
     #: Most device ids one call may carry; an SDK setting (Verizon publishes none); None: no cap.
     max_devices_per_request: int | None = 10_000
+    #: Largest response body read, in bytes after decoding (gzip included); past it the call
+    #: raises ResponseTooLargeError (doc/reliability.md).
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    #: Most pages one iterator walks; past it a PaginationError stops it (doc/reliability.md).
+    max_pages: int = DEFAULT_MAX_PAGES
 
     def __new__(cls, *args: Any, **options: Any) -> Configuration:
         # Before the dataclass __init__, which would raise a bare TypeError.
@@ -181,6 +190,10 @@ class Configuration:
         for name in ("backoff_factor", "backoff_max", "max_retry_after", "token_refresh_skew"):
             _non_negative(name, getattr(self, name))
         _non_negative("pool_maxsize", self.pool_maxsize, integer=True)
+        for name in ("max_response_bytes", "max_pages"):
+            _non_negative(name, getattr(self, name), integer=True)
+            if getattr(self, name) < 1:
+                raise ConfigurationError(f"{name} must be at least 1")
         if self.pool_maxsize < 1:
             raise ConfigurationError("pool_maxsize must be at least 1")
         statuses: Any = self.retry_statuses

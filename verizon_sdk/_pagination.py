@@ -22,7 +22,9 @@ checked *before* any of its items is yielded, so an inconsistent page yields not
 - ``hasMoreData`` true with an empty page, or with no ``lastSeenDeviceId``;
 - ``hasMoreData`` that is neither a boolean nor absent (absent means "no more");
 - a ``lastSeenDeviceId`` already followed (a cycle), or one that goes backwards;
-- a page whose first device is not after the cursor it was asked with (repeated devices).
+- a page whose first device is not after the cursor it was asked with (repeated devices);
+- a page with the same device ids as an earlier one, however the cursor moved (a repeat);
+- more than ``max_pages`` pages (``Configuration.max_pages``, default 100,000).
 
 "Backwards" follows IMEI order, but only where the order is unambiguous: two all-digit ids
 count as out of order only when they are out of order both as numbers and as strings. With
@@ -37,6 +39,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from verizon_sdk._configuration import DEFAULT_MAX_PAGES
 from verizon_sdk.exceptions import PaginationError
 
 if TYPE_CHECKING:
@@ -83,7 +86,56 @@ def definitely_not_after(candidate: str, cursor: str) -> bool:
     """
     if not (candidate.isdigit() and cursor.isdigit() and candidate.isascii() and cursor.isascii()):
         return False
-    return int(candidate) <= int(cursor) and candidate <= cursor
+    return _as_number(candidate) <= _as_number(cursor) and candidate <= cursor
+
+
+def _as_number(digits: str) -> tuple[int, str]:
+    """A sort key of ASCII digits in numeric order, for any length (``int()`` refuses past
+    4,300 digits): fewer significant digits first, then the digits themselves."""
+    significant = digits.lstrip("0")
+    return len(significant), significant
+
+
+class _Walk:
+    """The checks every walk shares: the page limit, and pages that repeat.
+
+    A page is remembered by a fingerprint of its device ids (one hash per page), so a
+    server that serves the same page again is caught however its cursor or ``startIndex``
+    moves; ``max_pages`` stops any other endless walk.
+    """
+
+    def __init__(self, what: str, max_pages: int, device_id: Callable[[Any], Any]) -> None:
+        self.what = what
+        self.max_pages = max_pages
+        self.device_id = device_id
+        self.number = 0
+        self._seen: set[int] = set()
+
+    def next_page(self, cursor: str | None) -> None:
+        """Count the page asked with ``cursor``; past ``max_pages`` stop."""
+        self.number += 1
+        if self.number > self.max_pages:
+            raise PaginationError(
+                f"{self.what}: more than max_pages ({self.max_pages}) pages; stopping instead "
+                "of looping (raise Configuration.max_pages for a larger account)",
+                page_number=self.number,
+                cursor=cursor,
+            )
+
+    def check_repeat(self, items: Sequence[Any], cursor: str | None) -> None:
+        """Stop when ``items`` are the same devices, in order, as an earlier page's."""
+        if not items:
+            return
+        ids = ((self.device_id(item), item) for item in items)
+        fingerprint = hash(tuple(repr(item if key is None else key) for key, item in ids))
+        if fingerprint in self._seen:
+            raise PaginationError(
+                f"{self.what} page {self.number}: the same devices as an earlier page "
+                "(a repeated page); stopping instead of looping",
+                page_number=self.number,
+                cursor=cursor,
+            )
+        self._seen.add(fingerprint)
 
 
 def _more(page: Any, what: str, number: int, cursor: str | None) -> bool:
@@ -128,7 +180,7 @@ def _device_id(item: Any) -> Any:
     return getattr(item, "device_id", None)
 
 
-class CursorWalk:
+class CursorWalk(_Walk):
     """The decisions of a cursor walk, free of I/O: what to ask next, whether a page is sane.
 
     A driver asks for the page after :attr:`requested` (None: the first page) while not
@@ -137,17 +189,20 @@ class CursorWalk:
     such drivers.
     """
 
-    def __init__(self, what: str = "license status", device_id: Callable[[Any], Any] = _device_id):
-        self.what = what
-        self.device_id = device_id
+    def __init__(
+        self,
+        what: str = "license status",
+        device_id: Callable[[Any], Any] = _device_id,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
+        super().__init__(what, max_pages, device_id)
         self.requested: str | None = START_CURSOR  # what the next page is asked with
         self.done = False
         self.followed: set[str] = {START_CURSOR}
-        self.number = 0
 
     def check(self, page: CursorPage[Any]) -> None:
         """Raise :class:`PaginationError` for an inconsistent page; else move the cursor on."""
-        self.number += 1
+        self.next_page(self.requested)
         requested, number = self.requested, self.number
         more = _more(page, self.what, number, requested)
         cursor = page.last_seen_device_id
@@ -162,6 +217,7 @@ class CursorWalk:
                 page_number=number,
                 cursor=requested,
             )
+        self.check_repeat(page.device_list or (), requested)
         if not more:
             self.done = True
             return
@@ -169,18 +225,19 @@ class CursorWalk:
         self.followed.add(self.requested)
 
 
-class IndexWalk:
+class IndexWalk(_Walk):
     """The decisions of a ``startIndex`` walk; driven like :class:`CursorWalk`."""
 
-    def __init__(self, what: str = "license removal candidates") -> None:
-        self.what = what
+    def __init__(
+        self, what: str = "license removal candidates", max_pages: int = DEFAULT_MAX_PAGES
+    ) -> None:
+        super().__init__(what, max_pages, lambda item: item)  # the items are the ids
         self.requested: str | None = None
         self.done = False
         self.offset = 0
-        self.number = 0
 
     def check(self, page: IndexPage[Any]) -> None:
-        self.number += 1
+        self.next_page(self.requested)
         more = _more(page, self.what, self.number, self.requested)
         received = len(page.device_list or ())
         if more and not received:
@@ -190,6 +247,7 @@ class IndexWalk:
                 page_number=self.number,
                 cursor=self.requested,
             )
+        self.check_repeat(page.device_list or (), self.requested)
         if not more:
             self.done = True
             return
@@ -216,23 +274,29 @@ def iter_cursor_pages(
     *,
     what: str = "license status",
     device_id: Callable[[Any], Any] = _device_id,
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Iterator[CursorPageT]:
     """Every page, following ``lastSeenDeviceId`` while ``hasMoreData``.
 
     ``fetch(cursor)`` returns one page; the first call gets ``"0"``. ``what`` names the
     listing in error messages; ``device_id(item)`` reads an item's id for the order check.
+    At most ``max_pages`` pages are yielded.
     """
-    return walk_pages(CursorWalk(what, device_id), fetch)
+    return walk_pages(CursorWalk(what, device_id, max_pages), fetch)
 
 
 def iter_index_pages(
-    fetch: Callable[[str | None], IndexPageT], *, what: str = "license removal candidates"
+    fetch: Callable[[str | None], IndexPageT],
+    *,
+    what: str = "license removal candidates",
+    max_pages: int = DEFAULT_MAX_PAGES,
 ) -> Iterator[IndexPageT]:
     """Every page, moving ``startIndex`` on by the ids received while ``hasMoreData``.
 
-    ``fetch(start_index)`` returns one page; the first call gets ``None`` (index 0).
+    ``fetch(start_index)`` returns one page; the first call gets ``None`` (index 0). At most
+    ``max_pages`` pages are yielded; the items are the ids themselves.
     """
-    return walk_pages(IndexWalk(what), fetch)
+    return walk_pages(IndexWalk(what, max_pages), fetch)
 
 
 def iter_items(pages: Iterator[CursorPage[ItemT]] | Iterator[IndexPage[ItemT]]) -> Iterator[ItemT]:

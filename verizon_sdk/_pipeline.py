@@ -36,12 +36,13 @@ from verizon_sdk._calls import (
     serialize_body,
     user_agent,
 )
-from verizon_sdk._configuration import Configuration
+from verizon_sdk._configuration import DEFAULT_MAX_RESPONSE_BYTES, Configuration
 from verizon_sdk._credentials import ThingspaceOauthCredentials
 from verizon_sdk._redaction import CREDENTIAL_HEADERS, MASK, Redactor, SafeRequest
 from verizon_sdk._transport import (
     SAFE_METHODS,
     build_session,
+    read_body,
     transport_error,
 )
 from verizon_sdk.exceptions import (
@@ -75,6 +76,7 @@ def post(
     what: str,
     *,
     idempotent: bool,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     **kwargs: Any,
 ) -> requests.Response:
     """POST through the shared session, turning transport failures into SDK errors.
@@ -85,7 +87,8 @@ def post(
     to this token or login request, the licenses request it was for never left.
     """
     try:
-        return session.post(url, timeout=timeout, allow_redirects=False, **kwargs)
+        response = session.post(url, timeout=timeout, allow_redirects=False, stream=True, **kwargs)
+        return read_body(response, max_response_bytes, what)
     except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         error = transport_error(what, exc, idempotent=idempotent, advice="")
     error.never_sent = True
@@ -101,8 +104,13 @@ class SyncAuthDriver:
     """
 
     def __init__(
-        self, session: requests.Session, timeout: tuple[float, float], redactor: Redactor
+        self,
+        session: requests.Session,
+        timeout: tuple[float, float],
+        redactor: Redactor,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        self._max_response_bytes = max_response_bytes
         self._session = session
         self._timeout = timeout
         self._redactor = redactor
@@ -153,6 +161,7 @@ class SyncAuthDriver:
                 self._timeout,
                 request.what,
                 idempotent=request.idempotent,
+                max_response_bytes=self._max_response_bytes,
                 headers=dict(request.headers),
                 data=request.form,
                 json=request.json,
@@ -226,7 +235,9 @@ class Pipeline:
         self._owns_session = config.http_session is None
         timeout = config.timeout.as_requests()
         self.auth = Auth.for_configuration(config, self.redactor)
-        self._driver = SyncAuthDriver(self.session, timeout, self.redactor)
+        self._driver = SyncAuthDriver(
+            self.session, timeout, self.redactor, config.max_response_bytes
+        )
         self._timeout = timeout
         self._user_agent = user_agent(config)
         # apimatic configurations (quiet, logged): built on the first request, see _core().
@@ -239,7 +250,9 @@ class Pipeline:
             with self._configurations_lock:
                 configurations = self._configurations
                 if configurations is None:
-                    http_client = _core().SdkHttpClient(self.session, self._timeout)
+                    http_client = _core().SdkHttpClient(
+                        self.session, self._timeout, self.config.max_response_bytes
+                    )
                     configurations = self._configurations = (
                         self._build_configuration(http_client, None),
                         self._build_configuration(

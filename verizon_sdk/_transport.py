@@ -10,6 +10,7 @@ attempt. ``doc/reliability.md`` describes the policy and the time budget.
 
 from __future__ import annotations
 
+import http.client
 import os
 import time
 from itertools import takewhile
@@ -18,6 +19,8 @@ from typing import Any
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
@@ -25,7 +28,7 @@ from verizon_sdk import _connection_errors as connection_errors
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._proxies import proxies_for
 from verizon_sdk._retry import SAFE_METHODS, RetryPolicy
-from verizon_sdk.exceptions import APIConnectionError, APITimeoutError
+from verizon_sdk.exceptions import APIConnectionError, APITimeoutError, ResponseTooLargeError
 
 __all__ = [
     "SAFE_METHODS",
@@ -136,6 +139,76 @@ def build_retry(config: Configuration, allowed_methods: frozenset[str] = SAFE_ME
     )
 
 
+class _SkipInterimResponse(http.client.HTTPResponse):
+    """An ``http.client`` response that skips every 1xx interim response (``103 Early Hints``).
+
+    ``http.client`` skips only ``100 Continue`` and would hand a 103 over as the answer, leaving
+    the real one unread. RFC 9110 section 15.2: a client must ignore 1xx responses it does not
+    expect. ``101 Switching Protocols`` is final and kept.
+    """
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if not 100 < status < 200 or status == 101:
+                return version, status, reason
+            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+
+
+class _Connection(HTTPConnection):
+    response_class = _SkipInterimResponse
+
+
+class _HTTPSConnection(HTTPSConnection):
+    response_class = _SkipInterimResponse
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+class SdkAdapter(HTTPAdapter):
+    """The ``requests`` adapter of the sessions the SDK builds: its connections skip 1xx."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _HTTPSPool}
+
+    def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(*args, **kwargs)
+        manager.pool_classes_by_scheme = {"http": _Pool, "https": _HTTPSPool}
+        return manager
+
+
+def read_body(response: requests.Response, limit: int, what: str) -> requests.Response:
+    """Read a streamed (``stream=True``) response's body, decoded, stopping past ``limit`` bytes.
+
+    The body is read in chunks of at most 64 KiB decoded (urllib3 bounds what one read
+    decompresses, ``gzip, gzip`` included), so memory stays near ``limit`` whatever the
+    compression ratio. Past the limit the connection is closed and
+    :class:`~verizon_sdk.exceptions.ResponseTooLargeError` raised. Transport errors while
+    reading propagate as ``requests`` errors.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            response.close()
+            raise ResponseTooLargeError(
+                f"{what}: the response body is larger than max_response_bytes ({limit} bytes, "
+                f"decoded); reading stopped there (status {response.status_code})",
+                limit=limit,
+            )
+        chunks.append(chunk)
+    response._content = b"".join(chunks)
+    return response
+
+
 def build_session(config: Configuration) -> requests.Session:
     """The session every request of one client goes through.
 
@@ -148,14 +221,14 @@ def build_session(config: Configuration) -> requests.Session:
     if config.http_session is not None:
         return config.http_session
     session = requests.Session()
-    adapter = HTTPAdapter(
+    adapter = SdkAdapter(
         pool_connections=4, pool_maxsize=config.pool_maxsize, max_retries=build_retry(config)
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.mount(
         config.token_url,
-        HTTPAdapter(
+        SdkAdapter(
             pool_connections=1,
             pool_maxsize=config.pool_maxsize,
             max_retries=build_retry(config, SAFE_METHODS | {"POST"}),

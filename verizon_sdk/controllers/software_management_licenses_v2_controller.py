@@ -92,7 +92,9 @@ class SoftwareManagementLicensesV2Controller(BaseController):
             "last_seen_device_id",
             account=account,
         )
-        walk = pagination.iter_cursor_pages(fetch, what="V2 license status")
+        walk = pagination.iter_cursor_pages(
+            fetch, what="V2 license status", max_pages=self._pipeline.config.max_pages
+        )
         return walk if pages else pagination.iter_items(walk)
 
     @overload
@@ -115,5 +117,9 @@ class SoftwareManagementLicensesV2Controller(BaseController):
         from verizon_sdk import _pagination as pagination
 
         fetch = pagination.page_fetcher(self._pipeline, endpoint, "start_index", account=account)
-        walk = pagination.iter_index_pages(fetch, what="V2 license removal candidates")
+        walk = pagination.iter_index_pages(
+            fetch,
+            what="V2 license removal candidates",
+            max_pages=self._pipeline.config.max_pages,
+        )
         return walk if pages else pagination.iter_items(walk)

@@ -68,7 +68,9 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         fetch = pagination.page_fetcher(
             self._pipeline, endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "last_seen_device_id", acc=acc
         )
-        walk = pagination.iter_cursor_pages(fetch, what="V3 license status")
+        walk = pagination.iter_cursor_pages(
+            fetch, what="V3 license status", max_pages=self._pipeline.config.max_pages
+        )
         return walk if pages else pagination.iter_items(walk)
 
     def assign_licenses_bulk(

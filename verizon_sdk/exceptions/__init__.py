@@ -6,6 +6,7 @@ The tree::
     ├── APIException                    root of everything that happened on (or to) a call
     │   ├── APIConnectionError          no HTTP response: refused, reset, dropped, DNS, TLS
     │   │   └── APITimeoutError         connect or read timeout
+    │   ├── ResponseTooLargeError       a body larger than max_response_bytes (decoded)
     │   ├── UnexpectedResponseError     2xx whose body is not the JSON object expected
     │   │   └── PaginationError         pages that do not add up (a cycle, no cursor ...)
     │   ├── APIStatusError              any non-2xx response (response_code, body, headers)
@@ -50,6 +51,7 @@ from verizon_sdk.exceptions.api_exception import (
     PaginationError,
     PermissionDeniedError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     TokenRequestError,
     UnexpectedResponseError,
@@ -78,6 +80,7 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ServerError",
     "TokenRequestError",
     "UnexpectedResponseError",

@@ -138,6 +138,18 @@ class APITimeoutError(APIConnectionError):
     """The connect or read timeout expired."""
 
 
+class ResponseTooLargeError(APIException):
+    """The response body, decoded, is larger than the client's ``max_response_bytes``.
+
+    Reading stopped at the limit (the rest was never read nor decompressed). ``limit`` is that
+    limit in bytes. The request itself was answered: a POST may have been applied.
+    """
+
+    def __init__(self, reason: str, response: Any = None, *, limit: int = 0) -> None:
+        super().__init__(reason, response)
+        self.limit = limit
+
+
 class UnexpectedResponseError(APIException):
     """A successful status whose body is not the JSON object the endpoint returns."""
 
