@@ -337,7 +337,9 @@ except ResponseTooLargeError as exc:
 except BaseException as exc:
     print("other:", type(exc).__name__)
 server.close()
-print("peak_rss_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM: this process's peak RSS since exec (ru_maxrss would include the forked parent's)
+hwm = [line for line in open("/proc/self/status") if line.startswith("VmHWM:")]
+print("peak_rss_kib", int(hwm[0].split()[1]))
 """
 
 
