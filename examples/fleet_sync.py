@@ -3,7 +3,9 @@
     python examples/fleet_sync.py inventory.txt [--prune] [--report sync.csv]
 
 Devices in the inventory without a license get one; with --prune, licensed devices missing from
-the inventory lose theirs. Every device's outcome goes to the report. Without an inventory file
+the inventory lose theirs. Every device's outcome goes to a report, one file per bulk run, each
+with its own summary: --report sync.csv writes assign-sync.csv for the assignments and
+remove-sync.csv for the removals (each only when that run happened). Without an inventory file
 (and without credentials) it syncs a generated inventory against the simulator.
 """
 
@@ -20,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("inventory", nargs="?", help="file of device ids, one per line")
     parser.add_argument("--prune", action="store_true", help="remove licenses not in inventory")
-    parser.add_argument("--report", help="write every device's outcome here (.csv or .json)")
+    parser.add_argument(
+        "--report",
+        metavar="NAME.csv|NAME.json",
+        help="write every device's outcome to assign-NAME and remove-NAME (one per run)",
+    )
     args = parser.parse_args(argv)
 
     if args.inventory:

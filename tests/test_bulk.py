@@ -696,7 +696,7 @@ def test_bulk_result_reading(mixed: BulkResult) -> None:
     assert mixed.retry_ids() == [ids[2]]
     assert repr(mixed) == (
         f"BulkResult(assign {ACCOUNT}: 4 ids, 1 succeeded, 1 failed, 1 not_attempted, "
-        "1 unknown, 1 duplicates)"
+        "1 unknown, 1 duplicate)"
     )
 
 

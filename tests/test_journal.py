@@ -189,6 +189,14 @@ def cli(sim: SimProcess, *args: str) -> list[str]:
     return [sys.executable, "-m", "verizon_sdk", "--base-url", sim.url, *args]
 
 
+def run_cli(
+    sim: SimProcess, env: dict[str, str], *args: str, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cli(sim, *args), input=stdin, capture_output=True, text=True, env=env, timeout=120
+    )
+
+
 def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
     server = SimProcess()
     env = {
@@ -203,7 +211,7 @@ def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
     assign = f"/licenses/{account}/assign"
     try:
         server.call("POST", f"accounts/{account}", {"pool": 30_000})
-        server.call("POST", "faults", {"path": assign, "method": "POST", "latency": 1.0})
+        server.call("POST", "faults", {"path": assign, "method": "POST", "latency": 3.0})
         child = subprocess.Popen(
             cli(server, "assign", account, "-", "--journal", str(journal)),
             stdin=subprocess.PIPE,
@@ -217,24 +225,11 @@ def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
         poll(lambda: journal_state(journal).get("settled", 0) >= 3, "three settled chunks")
         child.send_signal(signal.SIGKILL)
         assert child.wait(10) == -signal.SIGKILL
-        poll(
-            lambda: any(
-                e["fault"]
-                for e in server.call("GET", "requests")["requests"]
-                if e["path"].endswith(assign)
-            ),
-            "the slow POST to be answered",
-        )
+        server.wait_for_fault(assign)
         in_flight = sending_ids(journal)
         assert in_flight
         report = tmp_path / "report.csv"
-        done = subprocess.run(
-            cli(server, "resume", str(journal), "--report", str(report)),
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        done = run_cli(server, env, "resume", str(journal), "--report", str(report))
         assert done.returncode == 0, done.stderr
         assert "20000 succeeded" in done.stdout
         with report.open() as file:
@@ -245,13 +240,8 @@ def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
         posted = collections.Counter(d for body in server.posts(account) for d in body)
         assert max(posted.values()) == 1 and set(posted) == set(ids)
         before = len(server.posts(account))
-        again = subprocess.run(
-            cli(server, "assign", account, "-", "--journal", str(journal)),
-            input="990000000000001",
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=60,
+        again = run_cli(
+            server, env, "assign", account, "-", "--journal", str(journal), stdin="990000000000001"
         )
         assert again.returncode == 0, again.stderr
         assert "20000 succeeded" in again.stdout

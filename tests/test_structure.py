@@ -116,6 +116,7 @@ LAYERS = [
     "verizon_sdk._headers",
     "verizon_sdk._wire",
     "verizon_sdk._timeparse",
+    "verizon_sdk._display",
     "verizon_sdk._redaction",
     "verizon_sdk.exceptions",
     "verizon_sdk._credentials",
@@ -129,6 +130,7 @@ LAYERS = [
     "verizon_sdk._auth",
     "verizon_sdk._calls",
     # drivers
+    "verizon_sdk._connection_errors",
     "verizon_sdk._transport",
     "verizon_sdk._apimatic",
     "verizon_sdk._pipeline",

@@ -50,6 +50,7 @@ def endpoint_url(
 
 
 def serialize_body(body: Any) -> str:
+    """A request model as strict, compact JSON (``json``, never jsonpickle; no ``NaN``)."""
     return json.dumps(body.to_dictionary(), separators=(",", ":"), allow_nan=False)
 
 

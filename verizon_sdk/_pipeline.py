@@ -1,7 +1,7 @@
 """Runs an :class:`~verizon_sdk._endpoints.Endpoint` through apimatic-core.
 
 This is the one place that validates an endpoint call's arguments, builds the request (headers,
-body), sends it, maps statuses to exceptions, parses the body (``_apimatic.parse_body``: the
+body), sends it, maps statuses to exceptions, parses the body (``_calls.parse_body``: the
 ``json`` module, never jsonpickle, which can run code from a response, never YAML), and turns
 transport failures into SDK errors. The credentials come from
 :mod:`verizon_sdk._auth`'s flow, which :class:`SyncAuthDriver` drives: it sends the token and
@@ -340,7 +340,7 @@ class Pipeline:
             exc.redact(self.redactor)
             raise
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            what = f"{endpoint.method} {endpoint.server.value} {endpoint.name}"
+            what = endpoint.name  # the method called; the error adds METHOD and path
             error = transport_error(what, exc, idempotent=endpoint.method in SAFE_METHODS)
             error.redact(self.redactor)
             _mask_sent_request(exc)

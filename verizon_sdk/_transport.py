@@ -13,7 +13,6 @@ from __future__ import annotations
 import http.client
 import os
 import time
-from collections.abc import Iterator
 from itertools import takewhile
 from typing import Any
 
@@ -25,6 +24,7 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
+from verizon_sdk import _connection_errors as connection_errors
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._proxies import proxies_for
 from verizon_sdk._retry import SAFE_METHODS, RetryPolicy
@@ -259,21 +259,6 @@ def transport_settings(config: Configuration) -> tuple[dict[str, str], bool | st
     return proxies, verify
 
 
-def _causes(exc: BaseException) -> Iterator[BaseException]:
-    """``exc`` and what it wraps: ``args``, ``reason``, ``__cause__``/``__context__``."""
-    seen: set[int] = set()
-    todo = [exc]
-    while todo and len(seen) < 32:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        yield current
-        wrapped = [*current.args, getattr(current, "reason", None)]
-        wrapped += [current.__cause__, current.__context__]
-        todo += [w for w in wrapped if isinstance(w, BaseException)]
-
-
 def transport_error(
     what: str,
     exc: BaseException,
@@ -287,9 +272,11 @@ def transport_error(
     timeout that exhausted the retries as a plain ``ConnectionError``); every
     other failure :class:`APIConnectionError`. The message says whether the
     request could have reached the service, and for a request that is not
-    ``idempotent`` (and so was not retried) that it may have been applied.
+    ``idempotent`` (and so was not retried) that it may have been applied. Then the kind of
+    failure, the host and the root cause's text (:mod:`verizon_sdk._connection_errors`);
+    the caller redacts the error.
     """
-    causes = list(_causes(exc))
+    causes = list(connection_errors.causes(exc))
     not_sent = isinstance(exc, requests.ConnectTimeout) or any(
         isinstance(c, ConnectTimeoutError) for c in causes
     )
@@ -322,7 +309,8 @@ def connection_error(
         note = " after the request was sent; not retried, as the service may have applied it"
         if advice:
             note += f": {advice}"
-    message = f"{what} {kind}{note}; {type(exc).__name__}: {exc}"
+    detail = connection_errors.describe(exc, timed_out=timed_out, not_sent=not_sent)
+    message = f"{what} {kind}{note}: {detail}"
     error_class = APITimeoutError if timed_out else APIConnectionError
     error = error_class(message)
     error.never_sent = not_sent

@@ -142,6 +142,7 @@ import difflib
 import logging
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
@@ -186,9 +187,13 @@ logger = logging.getLogger("verizon_sdk.bulk")
 
 
 def _tqdm() -> Any:
-    """``tqdm.auto.tqdm`` (a notebook widget in Jupyter, text in a terminal)."""
+    """``tqdm.auto.tqdm``: a notebook widget in Jupyter when ipywidgets is installed
+    (``verizon-sdk[notebook]``), text in a terminal, and quietly text in a notebook without
+    ipywidgets (tqdm's "IProgress not found" warning is silenced)."""
     try:
-        from tqdm.auto import tqdm
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="IProgress not found")
+            from tqdm.auto import tqdm
     except ImportError:
         raise ValidationError(
             "progress", "progress=True needs tqdm: pip install 'verizon-sdk[progress]'"

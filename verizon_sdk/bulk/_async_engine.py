@@ -15,7 +15,7 @@ from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from verizon_sdk import _endpoints as endpoints
-from verizon_sdk.bulk import _prepare_run
+from verizon_sdk.bulk import _prepare_run, _stored_run
 from verizon_sdk.bulk._engine import _Reply, _Run
 from verizon_sdk.bulk._result import BulkResult, Outcome
 from verizon_sdk.bulk._rules import Action, _describe
@@ -127,6 +127,9 @@ async def arun_bulk(
         arguments = {"acc": acc, "last_seen_device_id": cursor}
         return (await pipeline.execute(status, arguments)).body
 
+    stored = _stored_run(options.get("journal"), action, acc)
+    if stored is not None:
+        return stored  # a finished run in the journal: nothing is read or sent
     run = _prepare_run(AsyncRun, pipeline.config, action, acc, device_ids, send, fetch, **options)
     with settling(run):
         await run.asend_all()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, TextIO
 
+from verizon_sdk import _display
+
 
 class Outcome(str, Enum):
     """Where a device ended up; the values are the names used in reports."""
@@ -113,6 +115,19 @@ class BulkResult:
 
     def __len__(self) -> int:
         return len(self._records)
+
+    def __bool__(self) -> bool:
+        """``result.ok``, as ``bool(requests.Response)`` is ``response.ok``: ``if result:``
+        reads "did every device succeed?", not "was any id given?" (use ``len`` for that)."""
+        return self.ok
+
+    def __eq__(self, other: object) -> bool:
+        """The same run outcome: every field equal (so a pickled copy equals the original)."""
+        if not isinstance(other, BulkResult):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]  # mutable while the run fills it
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._records)
@@ -230,12 +245,19 @@ class BulkResult:
         writer.writeheader()
         writer.writerows(self.rows())
 
+    def _repr_html_(self) -> str:
+        return _display.bulk_html(self)
+
+    def to_dataframe(self) -> Any:
+        """Every device's outcome as a ``pandas.DataFrame`` (``verizon-sdk[pandas]``)."""
+        return _display.to_dataframe(_display.bulk_rows(self), _display.BULK_COLUMNS)
+
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
         extra = "".join(
             f", {text}"
             for text, shown in (
-                (f"{len(self.duplicates)} duplicates", self.duplicates),
+                (_plural(len(self.duplicates), "duplicate"), self.duplicates),
                 (f"{self.reconciled} reconciled", self.reconciled),
                 ("reconciliation failed", self.reconciliation_error),
                 ("stopped early", self.stopped and not self.interrupted),
@@ -244,6 +266,10 @@ class BulkResult:
             if shown
         )
         return f"BulkResult({self.action} {self.account}: {len(self)} ids, {counts}{extra})"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- the run ----------------------------------------------------------------------------------

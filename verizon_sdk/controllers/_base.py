@@ -39,6 +39,10 @@ class BaseController:
         self._pipeline = pipeline
         self._raw = False
 
+    def __repr__(self) -> str:
+        raw = ", raw responses" if self._raw else ""
+        return f"<{type(self).__name__} at {self._pipeline.config.api_root}{raw}>"
+
     def _call(self, endpoint: Endpoint[ModelT], **arguments: Any) -> ModelT:
         if endpoint.deprecated:
             self._warn_deprecated(endpoint.name, endpoint.deprecated, stacklevel=4)

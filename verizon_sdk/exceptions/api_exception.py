@@ -129,6 +129,10 @@ class APIConnectionError(APIException):
 
     never_sent: bool = False
 
+    def __str__(self) -> str:
+        # the kind of failure, the host and the root cause: longer than a status line
+        return _one_line(self.reason, limit=4 * _SNIPPET)
+
 
 class APITimeoutError(APIConnectionError):
     """The connect or read timeout expired."""

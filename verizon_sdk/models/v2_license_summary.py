@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from typing import Any
+
+from verizon_sdk import _display
 from verizon_sdk.models._base import Model
 from verizon_sdk.models._fields import nested_list, scalar
 from verizon_sdk.models.v2_license_device import V2LicenseDevice
@@ -17,3 +20,10 @@ class V2LicenseSummary(Model):
     device_list: list[V2LicenseDevice] | None = nested_list(
         "deviceList", V2LicenseDevice, default=None
     )
+
+    def _repr_html_(self) -> str:
+        return _display.summary_html(self)
+
+    def to_dataframe(self) -> Any:
+        """The devices as a ``pandas.DataFrame`` (``pip install 'verizon-sdk[pandas]'``)."""
+        return _display.to_dataframe(_display.summary_rows(self), _display.SUMMARY_COLUMNS)

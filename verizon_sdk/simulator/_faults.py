@@ -54,8 +54,10 @@ class Fault:
     Effects, combinable: ``latency`` seconds of delay; ``expire_tokens`` before the request is
     handled; ``drop`` the connection without an answer, ``"before"`` or ``"after"`` the request
     is applied; or a replacement answer: ``status`` (default 200) with ``body`` (a JSON value),
-    ``raw_body`` (bytes) or a ``malformed`` body, plus ``content_type``, ``headers`` and
-    ``retry_after``. A replacement answer leaves state untouched unless ``apply=True``.
+    ``raw_body`` (bytes) or a ``malformed`` body (a ``str`` ``body`` is the error message:
+    ``{"errorCode": <status name>, "errorMessage": body}``, as the service sends errors), plus
+    ``content_type``, ``headers`` and ``retry_after``. A replacement answer leaves state
+    untouched unless ``apply=True``.
     """
 
     path: str | None = None
@@ -152,22 +154,26 @@ class Fault:
             content_type, body = _MALFORMED_BODIES[self.malformed]
             if self.malformed == "truncated_json" and applied is not None and applied.body:
                 body = applied.body[: len(applied.body) // 2]
+        elif isinstance(self.body, str):  # the error message, in the service's error shape
+            content_type, body = "application/json", _error_body(status, self.body)
         elif self.body is not None:
             content_type, body = "application/json", json.dumps(self.body).encode()
         else:
-            content_type, body = "application/json", _default_body(status)
+            content_type, body = "application/json", _error_body(status, None)
         headers = tuple(self.headers.items())
         if self.retry_after is not None:
             headers += (("Retry-After", str(self.retry_after)),)
         return Reply(status, body, self.content_type or content_type, headers)
 
 
-def _default_body(status: int) -> bytes:
+def _error_body(status: int, message: str | None) -> bytes:
+    """``{"errorCode": <status name>, "errorMessage": message}``; by default the phrase."""
     try:
-        code, message = HTTPStatus(status).name, HTTPStatus(status).phrase
+        code, phrase = HTTPStatus(status).name, HTTPStatus(status).phrase
     except ValueError:
-        code, message = "ERROR", f"HTTP {status}"
-    return json.dumps({"errorCode": code, "errorMessage": f"Simulated fault: {message}"}).encode()
+        code, phrase = "ERROR", f"HTTP {status}"
+    text = message if message is not None else f"Simulated fault: {phrase}"
+    return json.dumps({"errorCode": code, "errorMessage": text}).encode()
 
 
 class _Rule:
