@@ -552,3 +552,25 @@ def test_bad_caller_input_is_a_validation_error_before_sending(
     with client_for(server) as client, pytest.raises(ValidationError):
         bad_calls()[case](client)
     assert [r for r in server.requests if r.path != TOKEN_PATH] == []
+
+
+# -- item 12: configuration errors never echo credentials -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:pw@h:99999/api", "HTTP://user:pw@h/api", "ftp://user:pw@h/"]
+)
+def test_a_base_url_error_does_not_repeat_its_credentials(server: HostileServer, url: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        client_for(server, base_url=url)
+    assert "pw" not in str(info.value)
+    assert "pw" not in repr(info.value)
+
+
+def test_a_proxy_address_with_credentials_is_refused_without_echo(server: HostileServer) -> None:
+    from apimatic_core.http.configurations.proxy_settings import ProxySettings
+
+    proxy = ProxySettings(address="http://user:s3cretPw@proxy.test", port=3128)
+    with pytest.raises(ConfigurationError, match="must not carry credentials") as info:
+        client_for(server, proxy_settings=proxy)
+    assert "s3cretPw" not in str(info.value)

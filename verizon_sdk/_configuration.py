@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
 from difflib import get_close_matches
@@ -92,10 +93,20 @@ class Timeout:
         return (float(self.connect), float(self.read))
 
 
+_USERINFO = re.compile(r"(?<=://)[^/?#]*@")
+
+
+def _shown(url: Any) -> str:
+    """``url`` as an error may repeat it: any ``user:password@`` replaced by ``***@``."""
+    return repr(_USERINFO.sub("***@", url) if isinstance(url, str) else url)
+
+
 def _check_base_url(url: Any) -> str:
-    """``http(s)://host[:port][/path]``: no credentials, query, fragment or whitespace."""
+    """``http(s)://host[:port][/path]``: no credentials, query, fragment or whitespace.
+
+    No error repeats the credentials a URL carries (``user:password@``)."""
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {url!r}")
+        raise ConfigurationError(f"base_url must be an http:// or https:// URL, got {_shown(url)}")
     if not HEADER_SAFE.fullmatch(url):
         raise ConfigurationError(
             "base_url must not contain whitespace, control or non-ASCII characters "
@@ -105,16 +116,17 @@ def _check_base_url(url: Any) -> str:
         parts = urlsplit(url)
         port = parts.port  # ValueError when it is not a number in range
     except ValueError as exc:
-        raise ConfigurationError(f"base_url {url!r} is not a valid URL: {exc}") from None
+        shown = _shown(url)
+        raise ConfigurationError(f"base_url {shown} is not a valid URL: {exc}") from None
     if not parts.hostname:
-        raise ConfigurationError(f"base_url {url!r} has no host")
+        raise ConfigurationError(f"base_url {_shown(url)} has no host")
     if "@" in parts.netloc:
         raise ConfigurationError(
             "base_url must not carry credentials (user:password@): they would replace the "
             "OAuth token; give credentials through the credential objects"
         )
     if parts.query or parts.fragment or url.endswith(("?", "#")):
-        raise ConfigurationError(f"base_url must not have a query or fragment, got {url!r}")
+        raise ConfigurationError(f"base_url must not have a query or fragment, got {_shown(url)}")
     del port
     return url.rstrip("/")
 

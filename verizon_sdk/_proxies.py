@@ -34,6 +34,12 @@ def check_proxy(settings: ProxySettings) -> None:
     """A proxy address that would only fail on the first request fails here instead."""
     if not isinstance(settings.address, str) or not settings.address.strip():
         raise ConfigurationError("proxy_settings.address must be a host name or URL")
+    if "@" in settings.address:
+        # never repeated in the message: it would hold the password
+        raise ConfigurationError(
+            "proxy_settings.address must not carry credentials (user:password@): give them as "
+            "ProxySettings(username=..., password=...)"
+        )
     port = settings.port
     if port is not None and (isinstance(port, bool) or not isinstance(port, int)):
         raise ConfigurationError(f"proxy_settings.port must be an integer, got {port!r}")
