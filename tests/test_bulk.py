@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import csv
+import inspect
 import io
 import json
 import logging
+import pydoc
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,13 +22,20 @@ import responses
 from urllib3.exceptions import MaxRetryError, NewConnectionError
 
 from tests.conftest import ACCOUNT, V3, api_calls, make_client, sent_json
-from verizon_sdk import VerizonClient
+from verizon_sdk import AsyncVerizonClient, VerizonClient
 from verizon_sdk.bulk import (
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_MAX_WORKERS,
+    BulkOptions,
     BulkResult,
     ChunkEvent,
     DeviceResult,
     Outcome,
     read_device_ids,
+)
+from verizon_sdk.controllers import SoftwareManagementLicensesV3Controller
+from verizon_sdk.controllers._async import (
+    AsyncSoftwareManagementLicensesV3Controller as AsyncV3Controller,
 )
 from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 
@@ -217,6 +227,59 @@ def test_bulk_option_typo_names_the_method_and_suggests(
     with pytest.raises(TypeError, match=r"argument 'colour'$"):
         getattr(controller, method)(ACCOUNT, [imei(1)], colour=1)
     assert api_calls(mocked) == []
+
+
+BULK_METHOD_CLASSES = [SoftwareManagementLicensesV3Controller, AsyncV3Controller]
+OPTION_DEFAULTS = {
+    "chunk_size": DEFAULT_CHUNK_SIZE,
+    "max_workers": DEFAULT_MAX_WORKERS,
+    "reconcile": True,
+    "stop_on_error": False,
+    "strict": False,
+    "progress": False,
+    "on_chunk": None,
+    "journal": None,
+}
+
+
+@pytest.mark.parametrize("cls", BULK_METHOD_CLASSES, ids=["sync", "async"])
+@pytest.mark.parametrize("method", ["assign_licenses_bulk", "remove_licenses_bulk"])
+def test_bulk_signature_lists_every_option_keyword_only_with_its_default(
+    cls: type, method: str
+) -> None:
+    function = getattr(cls, method)
+    parameters = inspect.signature(function).parameters
+    assert list(parameters)[:3] == ["self", "acc", "device_ids"]
+    options = {name: p.default for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY}
+    assert options == OPTION_DEFAULTS
+    assert set(options) == set(BulkOptions.__annotations__)  # the typed spelling agrees
+    assert not any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+    text = pydoc.render_doc(function, renderer=pydoc.plaintext)
+    assert "Unpack" not in text and "**options" not in text
+    assert "chunk_size: 'int' = 1000" in text and "journal: " in text
+    assert inspect.iscoroutinefunction(function) is (cls is AsyncV3Controller)
+
+
+@pytest.mark.parametrize("method", ["assign_licenses_bulk", "remove_licenses_bulk"])
+def test_async_bulk_option_typo_names_the_method_and_suggests(method: str) -> None:
+    async def call() -> None:
+        async with AsyncVerizonClient(configuration=make_client().config) as client:
+            controller = client.software_management_licenses_v3
+            await getattr(controller, method)(ACCOUNT, [imei(1)], max_worker=2)
+
+    with pytest.raises(TypeError, match=rf"{method}\(\) got an unexpected keyword argument "
+                       r"'max_worker' \(did you mean 'max_workers'\?\)"):  # fmt: skip
+        asyncio.run(call())
+
+
+def test_bulk_defaults_reach_the_run(client: VerizonClient, mocked: responses.RequestsMock) -> None:
+    # no options given: chunk_size defaults to 1000, so 1001 ids go in two requests
+    mocked.add(responses.POST, ASSIGN_URL, json=[], headers=JSON)
+    mocked.add(responses.GET, STATUS_URL, json={"deviceList": [], "hasMoreData": False})
+    result = client.software_management_licenses_v3.assign_licenses_bulk(ACCOUNT, ids_of(1001))
+    posts = [c for c in api_calls(mocked) if c.request.method == "POST"]
+    assert [len(sent_json(call)["deviceList"]) for call in posts] == [DEFAULT_CHUNK_SIZE, 1]
+    assert result.chunks_sent == 2
 
 
 def test_assign_bulk_bad_account_raises_before_reading(

@@ -7,8 +7,10 @@ Every failure is a :class:`~verizon_sdk.exceptions.ValidationError` (a
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from verizon_sdk._headers import HEADER_TEXT
@@ -19,6 +21,18 @@ MAX_ID_LENGTH = 64
 #: The default of ``Configuration.max_devices_per_request``. Verizon publishes no maximum:
 #: this is the SDK's own setting (``None`` lifts it); larger sets go through the bulk methods.
 MAX_DEVICES_PER_REQUEST = 10_000
+#: Defaults of the bulk methods' ``chunk_size`` and ``max_workers`` (``bulk._rules`` re-exports
+#: them; they live here so that a controller's signature needs no bulk import).
+DEFAULT_CHUNK_SIZE = 1000
+DEFAULT_MAX_WORKERS = 4
+
+
+def unexpected_keyword(caller: str, name: str, known: Iterable[str]) -> TypeError:
+    """Python's TypeError for an unknown keyword of ``caller``, with a close match as a hint."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
+
 
 #: ``Configuration.device_id_rule``: what the SDK refuses before sending (see doc/errors.md).
 #: ``"printable"`` (default): ids that cannot be what the user meant (blank, surrounding

@@ -138,7 +138,6 @@ an unfinished run (resume it) or a journal of another action, account or format 
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import time
@@ -146,7 +145,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
-from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account
+from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account, unexpected_keyword
 from verizon_sdk.bulk import _journal, _runner
 from verizon_sdk.bulk._engine import _Run, read_device_ids
 from verizon_sdk.bulk._journal import FORMAT_VERSION
@@ -219,9 +218,7 @@ def check_options(caller: str, options: Mapping[str, Any]) -> BulkOptions:
     known = BulkOptions.__annotations__
     for name in options:
         if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise TypeError(f"{caller}() got an unexpected keyword argument {name!r}{hint}")
+            raise unexpected_keyword(caller, name, known)
     return cast(BulkOptions, options)
 
 

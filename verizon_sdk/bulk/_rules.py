@@ -6,6 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from verizon_sdk._checks import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE  # re-exported
+from verizon_sdk._checks import DEFAULT_MAX_WORKERS as DEFAULT_MAX_WORKERS
 from verizon_sdk.bulk._result import Outcome
 from verizon_sdk.exceptions import (
     APIConnectionError,
@@ -19,8 +21,6 @@ from verizon_sdk.exceptions import (
     ValidationError,
 )
 
-DEFAULT_CHUNK_SIZE = 1000
-DEFAULT_MAX_WORKERS = 4
 #: Chunks queued or in flight per worker thread: enough to keep every worker busy.
 IN_FLIGHT_PER_WORKER = 2
 

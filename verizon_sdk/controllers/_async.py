@@ -20,7 +20,7 @@ from verizon_sdk._checks import check_account
 from verizon_sdk._endpoints import Endpoint
 from verizon_sdk._pagination import CursorWalk, IndexWalk, Walk
 from verizon_sdk.bulk._async_engine import arun_bulk
-from verizon_sdk.bulk._rules import Action
+from verizon_sdk.controllers._bulk_options import takes_bulk_options
 from verizon_sdk.controllers.software_management_licenses_v2_controller import (
     SoftwareManagementLicensesV2Controller,
 )
@@ -68,6 +68,7 @@ class AsyncSoftwareManagementLicensesV3Controller(
         """``async for`` every licensed device (``pages=True``: every page)."""
         return self._licenses(endpoints.V3_GET_ACCOUNT_LICENSES_STATUS, "acc", acc, pages)
 
+    @takes_bulk_options
     async def assign_licenses_bulk(  # type: ignore[override, unused-ignore]
         self,
         acc: str,
@@ -75,8 +76,9 @@ class AsyncSoftwareManagementLicensesV3Controller(
         **options: Unpack[bulk.BulkOptions],
     ) -> bulk.BulkResult:
         """As the sync method; ``max_workers`` bounds the requests in flight."""
-        return await self._bulk("assign", acc, device_ids, options)
+        return await arun_bulk(self._pipeline, "assign", acc, device_ids, **options)
 
+    @takes_bulk_options
     async def remove_licenses_bulk(  # type: ignore[override, unused-ignore]
         self,
         acc: str,
@@ -84,17 +86,7 @@ class AsyncSoftwareManagementLicensesV3Controller(
         **options: Unpack[bulk.BulkOptions],
     ) -> bulk.BulkResult:
         """As the sync method; ``max_workers`` bounds the requests in flight."""
-        return await self._bulk("remove", acc, device_ids, options)
-
-    async def _bulk(
-        self,
-        action: Action,
-        acc: str,
-        device_ids: Iterable[str] | AsyncIterable[str],
-        options: Mapping[str, Any],
-    ) -> bulk.BulkResult:
-        checked = bulk.check_options(f"{action}_licenses_bulk", options)
-        return await arun_bulk(self._pipeline, action, acc, device_ids, **checked)
+        return await arun_bulk(self._pipeline, "remove", acc, device_ids, **options)
 
 
 class AsyncSoftwareManagementLicensesV2Controller(

@@ -4,8 +4,9 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, overload
 
-from verizon_sdk._checks import check_account
+from verizon_sdk._checks import DEFAULT_MAX_WORKERS, check_account
 from verizon_sdk.controllers._base import BaseController, endpoints
+from verizon_sdk.controllers._bulk_options import takes_bulk_options
 
 if TYPE_CHECKING:  # models, iterators and bulk methods: their modules load on first use
     from typing_extensions import Unpack
@@ -73,36 +74,33 @@ class SoftwareManagementLicensesV3Controller(BaseController):
         )
         return walk if pages else pagination.iter_items(walk)
 
+    @takes_bulk_options
     def assign_licenses_bulk(
         self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
         """Assign licenses to any number of devices, in concurrent chunks, every id accounted for.
 
-        Options (all keyword-only): ``chunk_size`` (1000), ``max_workers`` (4),
-        ``reconcile`` (True), ``stop_on_error`` (False), ``strict`` (False),
-        ``progress`` (False), ``on_chunk`` (None), ``journal`` (None: a path keeps a
-        crash-safe SQLite journal; see :meth:`resume_bulk`). See :mod:`verizon_sdk.bulk` for
-        the four outcomes and reconciliation.
+        ``journal`` (a path) keeps a crash-safe SQLite journal; see :meth:`resume_bulk`. See
+        :mod:`verizon_sdk.bulk` for what each option does, the four outcomes and reconciliation.
         """
         from verizon_sdk import bulk
 
-        options = bulk.check_options("assign_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "assign", acc, device_ids, **options)
 
+    @takes_bulk_options
     def remove_licenses_bulk(
         self, acc: str, device_ids: Iterable[str], **options: Unpack[bulk.BulkOptions]
     ) -> bulk.BulkResult:
         """Remove licenses from any number of devices; options as ``assign_licenses_bulk``."""
         from verizon_sdk import bulk
 
-        options = bulk.check_options("remove_licenses_bulk", options)
         return bulk.run_bulk(self._pipeline, "remove", acc, device_ids, **options)
 
     def resume_bulk(
         self,
         journal: str | os.PathLike[str],
         *,
-        max_workers: int = 4,
+        max_workers: int = DEFAULT_MAX_WORKERS,
         reconcile: bool = True,
         on_chunk: Callable[[bulk.ChunkEvent], object] | None = None,
     ) -> bulk.BulkResult:
