@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import base64
 import inspect
 import json
 import os
@@ -77,6 +78,7 @@ def test_notebook_code_cells_run(
     assert "640 of 1500 licenses assigned (4 pages)" in out
     assert "300 succeeded, 1 failed" in out
     assert "async: 940 of 1500 licenses assigned" in out
+    assert "560 succeeded, 40 failed" in out
 
 
 def run_example(name: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -116,3 +118,44 @@ def test_fleet_sync_report_in_another_directory(tmp_path: Path) -> None:
     result = run_example("fleet_sync.py", "--report", "out/sync.csv", cwd=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "out" / "assign-sync.csv").exists()
+
+
+def test_notebook_executes_in_a_kernel_with_a_chart_and_a_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notebook as Jupyter runs it: nbclient, a kernel on this venv's python, Agg."""
+    import nbclient  # the test extra has them all: a missing one is a failure, not a skip
+    import nbformat
+    from ipykernel import kernelspec
+
+    for name in list(os.environ):
+        if name.startswith("VERIZON_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # a python3 kernel that is this interpreter, found before any other on the machine
+    kernelspec.install(prefix=str(tmp_path / "jupyter"), kernel_name="python3")
+    kernels = tmp_path / "jupyter" / "share" / "jupyter"
+    spec = json.loads((kernels / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    monkeypatch.setenv("JUPYTER_PATH", str(kernels))
+    notebook = nbformat.read(EXAMPLES / "account_usage.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        notebook, kernel_name="python3", timeout=120, resources={"metadata": {"path": tmp_path}}
+    )
+    client.execute()  # raises CellExecutionError when a cell fails
+    outputs = [out for cell in notebook.cells if cell.cell_type == "code" for out in cell.outputs]
+    assert not [out for out in outputs if out.output_type == "error"]
+    data = [out.get("data", {}) for out in outputs]
+    images = [d["image/png"] for d in data if "image/png" in d]
+    assert images
+    assert base64.b64decode(images[0]).startswith(b"\x89PNG")
+    tables = [d["text/html"] for d in data if "<table" in d.get("text/html", "")]
+    # the failures of the run past the pool: the BulkResult's own table and the DataFrame's
+    failed = [t for t in tables if "<td>No license available</td>" in t]
+    assert any("BulkResult assign" in t for t in failed)
+    assert any('class="dataframe"' in t for t in failed)
+    text = "".join(out.get("text", "") for out in outputs if out.output_type == "stream")
+    assert "640 of 1500 licenses assigned (4 pages)" in text
+    assert "300 succeeded, 1 failed" in text
+    assert "560 licenses free, 600 asked for" in text
+    assert "560 succeeded, 40 failed" in text

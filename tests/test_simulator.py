@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -926,6 +927,33 @@ def test_status_time_formats_are_exact(api: Api) -> None:
         "2017-11-29 20:15:42 +0000 UTC",
     ]
     assert api.sim.assignments(ACCOUNT)[IMEI_A] == base + timedelta(milliseconds=738)
+
+
+def test_seeded_assignment_times_spread_over_the_last_two_weeks(api: Api) -> None:
+    before = datetime.now(timezone.utc)
+    api.sim.seed(ACCOUNT, pool=1000, assigned=range(990000000000000, 990000000000640))
+    after = datetime.now(timezone.utc)
+    times = api.sim.assignments(ACCOUNT)
+    assert len(times) == 640
+    assert all(before - timedelta(days=14) <= t <= after for t in times.values())
+    per_day = Counter(t.date() for t in times.values())
+    assert len(per_day) >= 10  # several days, not one instant
+    assert len(set(per_day.values())) > 1  # not flat: a chart per day has a shape
+    first, last = times["990000000000000"], times["990000000000639"]
+    assert first < last - timedelta(days=10)  # the first ids are the oldest
+    # deterministic: the same seed gives the same offsets from now
+    offsets = sorted(after - t for t in times.values())
+    api.sim.seed(ACCOUNT, pool=1000, assigned=range(990000000000000, 990000000000640))
+    again = sorted(datetime.now(timezone.utc) - t for t in api.sim.assignments(ACCOUNT).values())
+    drift = [abs(a - b) for a, b in zip(offsets, again, strict=True)]
+    assert max(drift) < timedelta(minutes=1)
+    # on the wire too: the V3 page shows the spread times (Go format), V2 the same moments
+    v3 = [d["assignmentTime"] for d in api.status(version=3)["deviceList"]]
+    assert len({cell[:10] for cell in v3}) >= 10
+    # an explicit assigned_at still stamps every device alike
+    stamp = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    api.sim.seed(ACCOUNT, assigned=range(990000000000000, 990000000000005), assigned_at=stamp)
+    assert set(api.sim.assignments(ACCOUNT).values()) == {stamp}
 
 
 def test_status_page_of_1000_with_100k_assigned_is_fast(api: Api) -> None:

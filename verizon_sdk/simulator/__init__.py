@@ -163,7 +163,9 @@ Seeding and inspection
 ``sim.seed(account, pool=None, assigned=(), assigned_at=None, candidates=())`` creates or
 replaces an account. ``assigned`` holds 15-digit ids, ints (formatted as 15 digits: ``assigned=
 range(990000000000000, 990000000100000)`` seeds 100k devices in well under 0.2 s) or a mapping of
-id to assignment ``datetime``. Then: ``sim.assigned(account) -> set[str]``,
+id to assignment ``datetime``; ``assigned_at`` stamps the others, else their times are
+spread deterministically over the 14 days before now (first ids oldest, more on recent days).
+Then: ``sim.assigned(account) -> set[str]``,
 ``sim.assignments(account) -> dict[str, datetime]``, ``sim.candidates(account) -> list[str]``,
 ``sim.request_count(path_suffix=None, method=None)``, ``sim.requests(path_suffix=None,
 method=None) -> list[RecordedRequest]`` and ``sim.last_request(...)`` (a bounded log of method,

@@ -17,6 +17,10 @@ ACCOUNT_RE = re.compile(r"[0-9]{10}-[0-9]{5}")
 IMEI_RE = re.compile(r"[0-9]{15}")
 _NUMBER_RE = re.compile(r"[0-9]+")
 _SMALL_BATCH = 32  # below this, keep the sorted id list up to date with bisect.insort / del
+#: Seeded devices without ``assigned_at`` get times spread over this many days before now.
+SEED_SPREAD_DAYS = 14
+_DAY_MS = 86_400_000
+_MINUTE_MS = 60_000
 
 
 def reject_bad_account(name: str) -> None:
@@ -55,6 +59,22 @@ def seed_ids(devices: Iterable[str | int]) -> list[str]:
         else:
             raise ValueError(f"not a 15-digit device id: {device!r}")
     return ids
+
+
+def spread_times(count: int, now: int) -> list[int]:
+    """Deterministic assignment times (epoch ms) for ``count`` seeded devices, in seed order.
+
+    The first devices are the oldest (up to `SEED_SPREAD_DAYS` days before ``now``), and the
+    assignments quicken towards ``now`` as a roll-out does, so a chart per day has a shape.
+    Within a day the minute varies by position; no time lies after ``now``.
+    """
+    times = []
+    for index in range(count):
+        left = 1 - index / count  # 1 for the first device, towards 0 for the last
+        days = min(SEED_SPREAD_DAYS - 1, int(SEED_SPREAD_DAYS * left * left))
+        minutes = (index * 37) % (24 * 60)
+        times.append(now - days * _DAY_MS - minutes * _MINUTE_MS)
+    return times
 
 
 class _Account:
@@ -264,9 +284,11 @@ class LicenseState:
         if isinstance(assigned, Mapping):
             devices = {device: to_millis(at) for device, at in assigned.items()}
             seed_ids(devices)  # validates the ids
+        elif assigned_at is None:
+            ids = seed_ids(assigned)
+            devices = dict(zip(ids, spread_times(len(ids), self._now_ms()), strict=True))
         else:
-            at = self._now_ms() if assigned_at is None else to_millis(assigned_at)
-            devices = dict.fromkeys(seed_ids(assigned), at)
+            devices = dict.fromkeys(seed_ids(assigned), to_millis(assigned_at))
         if len(devices) > pool:
             raise ValueError(f"{len(devices)} assigned devices exceed the pool of {pool}")
         account = _Account(pool, devices)

@@ -170,7 +170,9 @@ class Simulator:
 
         ``assigned`` holds 15-digit ids, ints (formatted as 15 digits, so
         ``range(990000000000000, 990000000100000)`` seeds 100k devices fast) or a mapping of
-        id to assignment time. ``assigned_at`` (default now) stamps the others.
+        id to assignment time. ``assigned_at`` stamps the others; without it their times are
+        spread deterministically over the 14 days before now, the first ids oldest and more
+        assignments on recent days (so a chart of assignments per day has a shape).
         """
         self._router.licenses.seed(
             account, pool=pool, assigned=assigned, assigned_at=assigned_at, candidates=candidates
