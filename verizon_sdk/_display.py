@@ -126,3 +126,29 @@ def outcomes_html(answer: Any) -> str:
     ]
     rows = [[r[c] for c in OUTCOME_COLUMNS] for r in outcome_rows(answer)]
     return table_html(type(answer).__name__, facts, OUTCOME_COLUMNS, rows)
+
+
+class SummaryDisplay:
+    """Rich display of a license summary page (mixed into the V2 and V3 summary models)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return summary_html(self)
+
+    def to_dataframe(self) -> Any:
+        """The devices as a ``pandas.DataFrame`` (``pip install 'verizon-sdk[pandas]'``)."""
+        return to_dataframe(summary_rows(self), SUMMARY_COLUMNS)
+
+
+class OutcomesDisplay:
+    """Rich display of an assign/remove answer (mixed into the V2 and V3 result models)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return outcomes_html(self)
+
+    def to_dataframe(self) -> Any:
+        """The device outcomes as a ``pandas.DataFrame`` (``verizon-sdk[pandas]``)."""
+        return to_dataframe(outcome_rows(self), OUTCOME_COLUMNS)

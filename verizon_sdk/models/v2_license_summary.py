@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
-from verizon_sdk import _display
+from verizon_sdk._display import SummaryDisplay
 from verizon_sdk.models._base import Model
 from verizon_sdk.models._fields import nested_list, scalar
 from verizon_sdk.models.v2_license_device import V2LicenseDevice
 
 
-class V2LicenseSummary(Model):
+class V2LicenseSummary(SummaryDisplay, Model):
     """One page of license usage; while `has_more_data`, pass back `last_seen_device_id`."""
 
     account_name: str | None = scalar("accountName", default=None)
@@ -20,10 +18,3 @@ class V2LicenseSummary(Model):
     device_list: list[V2LicenseDevice] | None = nested_list(
         "deviceList", V2LicenseDevice, default=None
     )
-
-    def _repr_html_(self) -> str:
-        return _display.summary_html(self)
-
-    def to_dataframe(self) -> Any:
-        """The devices as a ``pandas.DataFrame`` (``pip install 'verizon-sdk[pandas]'``)."""
-        return _display.to_dataframe(_display.summary_rows(self), _display.SUMMARY_COLUMNS)

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
-
-from verizon_sdk import _display
+from verizon_sdk._display import OutcomesDisplay
 from verizon_sdk.models._base import Model
 from verizon_sdk.models._fields import nested_list, scalar
 from verizon_sdk.models.v3_device_status import V3DeviceStatus
 
 
-class V3LicenseAssignedRemovedResult(Model):
+class V3LicenseAssignedRemovedResult(OutcomesDisplay, Model):
     """Per-device outcomes and the account's counts after an assign or remove.
 
     `lic_count` (the pool's total) is ``licCount`` in the published SDK and ``licTotalCount``
@@ -23,10 +21,3 @@ class V3LicenseAssignedRemovedResult(Model):
     device_list: list[V3DeviceStatus] | None = nested_list(
         "deviceList", V3DeviceStatus, default=None
     )
-
-    def _repr_html_(self) -> str:
-        return _display.outcomes_html(self)
-
-    def to_dataframe(self) -> Any:
-        """The device outcomes as a ``pandas.DataFrame`` (``verizon-sdk[pandas]``)."""
-        return _display.to_dataframe(_display.outcome_rows(self), _display.OUTCOME_COLUMNS)
