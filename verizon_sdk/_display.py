@@ -128,8 +128,10 @@ def outcomes_html(answer: Any) -> str:
     return table_html(type(answer).__name__, facts, OUTCOME_COLUMNS, rows)
 
 
+# Mixins for the models. No class docstrings: a model without its own docstring must keep
+# inheriting Model's (the generated model pages read it).
 class SummaryDisplay:
-    """Rich display of a license summary page (mixed into the V2 and V3 summary models)."""
+    # rich display of a license summary page (the V2 and V3 summary models)
 
     __slots__ = ()
 
@@ -142,7 +144,7 @@ class SummaryDisplay:
 
 
 class OutcomesDisplay:
-    """Rich display of an assign/remove answer (mixed into the V2 and V3 result models)."""
+    # rich display of an assign/remove answer (the V2 and V3 result models)
 
     __slots__ = ()
 
