@@ -26,12 +26,13 @@ from verizon_sdk import _async_transport as async_transport
 from verizon_sdk.exceptions import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     ConfigurationError,
     FotaV3ResultException,
     PaginationError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
-    UnexpectedResponseError,
     ValidationError,
 )
 from verizon_sdk.models import V2LicenseIMEI, V3LicenseIMEI, V3LicenseSummary
@@ -230,7 +231,7 @@ def test_connect_failure_retried_even_for_post_read_failure_not(waits: list[floa
     assert calls["n"] == 3
 
 
-def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_redirect_followed_and_body_size_limited() -> None:
     answers = iter(
         [
             httpx.Response(302, headers={"Location": "http://elsewhere.test/"}),
@@ -238,11 +239,10 @@ def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPa
         ]
     )
     mock = Mock(lambda r: next(answers))
-    monkeypatch.setattr(async_transport, "MAX_RESPONSE_BYTES", 500)
 
     async def main() -> list[BaseException]:
         errors: list[BaseException] = []
-        async with make(mock) as client:
+        async with make(mock, max_response_bytes=500) as client:
             for _ in range(2):
                 try:
                     await client.software_management_licenses_v3.get_account_licenses_status(
@@ -254,7 +254,7 @@ def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPa
 
     redirect, too_big = asyncio.run(main())
     assert isinstance(redirect, APIStatusError) and redirect.response_code == 302
-    assert isinstance(too_big, UnexpectedResponseError)
+    assert isinstance(too_big, ResponseTooLargeError) and too_big.limit == 500
     assert [r.url.host for r in mock.requests] == ["api.test", "api.test"]
 
 
@@ -400,3 +400,66 @@ def test_bulk_takes_an_async_iterable_and_reconciles(waits: list[float]) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert first.action == "assign"
+
+
+@pytest.mark.parametrize("where", ["data", "error", "token"])
+def test_a_body_past_max_response_bytes_is_response_too_large(where: str) -> None:
+    big = json.dumps({"access_token": "x" * 5000, "expires_in": 3600, "hasMoreData": False})
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.url.path.endswith("/oauth2/token")
+        if token != (where == "token"):
+            fine = {"access_token": ACCESS_TOKEN, "expires_in": 3600} if token else page([])
+            return httpx.Response(200, json=fine)
+        return httpx.Response(500 if where == "error" else 200, content=big.encode())
+
+    with make_client(max_response_bytes=4096) as sync:
+        config = sync.config
+    client = AsyncVerizonClient(
+        configuration=config,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)),
+    )
+
+    async def main() -> None:
+        async with client:
+            await client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+
+    with pytest.raises(ResponseTooLargeError) as info:
+        asyncio.run(main())
+    assert info.value.limit == 4096
+    assert "larger than max_response_bytes (4096 bytes" in str(info.value)
+
+
+def test_a_body_within_max_response_bytes_is_read_whole() -> None:
+    body = json.dumps({**page([DEVICE]), "pad": "y" * 3000}).encode()
+    mock = Mock(lambda _: httpx.Response(200, content=body))
+
+    async def main() -> V3LicenseSummary:
+        async with make(mock, max_response_bytes=len(body)) as client:
+            return await client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+
+    assert asyncio.run(main()).device_list[0].device_id == DEVICE
+
+
+def test_a_trickling_body_is_cut_at_the_attempt_deadline() -> None:
+    sent = {"chunks": 0}
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"deviceList": ['
+        for _ in range(200):  # 4 s in all, far past the 0.2 s deadline
+            sent["chunks"] += 1
+            await asyncio.sleep(0.02)
+            yield b" "
+        yield b"]}"
+
+    mock = Mock(lambda _: httpx.Response(200, content=trickle()))
+
+    async def main() -> None:
+        async with make(mock, timeout=0.1, max_retries=0) as client:
+            await client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+
+    with pytest.raises(APITimeoutError) as info:
+        asyncio.run(main())
+    assert "timed out" in str(info.value)
+    assert sent["chunks"] < 200
+    assert len(mock.requests) == 1

@@ -149,7 +149,9 @@ class AsyncPipeline:
             request = client.build_request(method, url, params=query, headers=sent, content=content)
             answer = await self.transport.send(request, what, idempotent=method in SAFE_METHODS)
             answer.request = SafeRequest(_Sent(method, str(request.url), sent))
-            logger.debug("%s %s -> %d", method, self.redactor(str(request.url)), answer.status_code)
+            if logger.isEnabledFor(logging.DEBUG):  # the URL is redacted only for a shown line
+                url_shown = self.redactor(str(request.url))
+                logger.debug("%s %s -> %d", method, url_shown, answer.status_code)
             return answer
 
         try:
