@@ -463,3 +463,89 @@ def test_a_trickling_body_is_cut_at_the_attempt_deadline() -> None:
     assert "timed out" in str(info.value)
     assert sent["chunks"] < 200
     assert len(mock.requests) == 1
+
+
+def _bulk_client(handler: Callable[[httpx.Request], Any]) -> AsyncVerizonClient:
+    """A client whose licenses requests go to the async ``handler`` (tokens answered here)."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            return httpx.Response(200, json={"access_token": ACCESS_TOKEN, "expires_in": 3600})
+        response: httpx.Response = await handler(request)
+        return response
+
+    with make_client() as sync:
+        config = sync.config
+    return AsyncVerizonClient(
+        configuration=config, http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    )
+
+
+def _assigned(request: httpx.Request) -> httpx.Response:
+    ids = json.loads(request.content)["deviceList"]
+    return httpx.Response(
+        200, json={"deviceList": [{"deviceId": d, "status": "Success"} for d in ids]}
+    )
+
+
+def test_a_finished_request_frees_its_slot_before_its_answer_is_recorded() -> None:
+    ids = [f"99{n:013d}" for n in range(6)]
+    posted: list[str] = []
+    sending = {"now": 0, "most": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content)["deviceList"][0])
+        sending["now"] += 1
+        sending["most"] = max(sending["most"], sending["now"])
+        await asyncio.sleep(0.001)
+        sending["now"] -= 1
+        return _assigned(request)
+
+    posted_when_recorded: list[int] = []
+
+    async def main() -> Any:
+        async with _bulk_client(handler) as client:
+            return await client.software_management_licenses_v3.assign_licenses_bulk(
+                ACCOUNT,
+                ids,
+                chunk_size=1,
+                max_workers=2,
+                on_chunk=lambda event: posted_when_recorded.append(len(posted)),
+            )
+
+    result = asyncio.run(main())
+    assert len(result.succeeded) == 6 and sorted(posted) == ids
+    assert sending["most"] == 2  # never more requests at once than max_workers
+    # each answer was recorded after the chunk handed over next had taken the freed slot
+    assert len(posted_when_recorded) == 6
+    assert all(n >= min(i + 3, 6) for i, n in enumerate(posted_when_recorded))
+
+
+def test_cancelling_a_run_never_sends_the_chunks_waiting_for_a_slot() -> None:
+    ids = [f"99{n:013d}" for n in range(4)]
+    posted: list[str] = []
+    entered = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content)["deviceList"][0])
+        entered.set()
+        await asyncio.sleep(0.05)
+        return _assigned(request)
+
+    async def main() -> BaseException:
+        async with _bulk_client(handler) as client:
+            run = asyncio.ensure_future(
+                client.software_management_licenses_v3.assign_licenses_bulk(
+                    ACCOUNT, ids, chunk_size=1, max_workers=1
+                )
+            )
+            await entered.wait()
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError) as info:
+                await run
+            return info.value
+
+    result = asyncio.run(main()).bulk_result  # type: ignore[attr-defined]
+    assert posted == ids[:1]  # chunk 1 was handed over, waiting for the slot: never sent
+    assert list(result.succeeded) == ids[:1]  # the chunk sending was awaited and recorded
+    assert result.counts["not_attempted"] == 3 and result.chunks_sent == 1
