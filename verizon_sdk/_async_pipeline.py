@@ -129,6 +129,18 @@ class AsyncPipeline:
         self._driver = AsyncAuthDriver(self.transport, self.redactor)
         # Content-Type on every request, GET too (as the sync client: Verizon's pages)
         self._headers = {"Accept": JSON, "Content-Type": JSON, "User-Agent": user_agent(config)}
+        self._sent: tuple[Mapping[str, str], dict[str, str], httpx.Headers] | None = None
+
+    def _headers_with(self, credentials: Credentials) -> tuple[dict[str, str], httpx.Headers]:
+        """The headers of a licenses request, as a dict and as ``httpx.Headers``, built once
+        for each set of credentials (httpx normalizes a plain dict on every request; it copies
+        an ``httpx.Headers`` as it is)."""
+        built = self._sent
+        if built is None or built[0] != credentials.headers:
+            sent = {**self._headers, **credentials.headers}
+            built = (dict(credentials.headers), sent, httpx.Headers(sent))
+            self._sent = built
+        return built[1], built[2]
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -138,15 +150,16 @@ class AsyncPipeline:
         query = check_arguments(self.config, endpoint, arguments)
         url = endpoint_url(self.config, endpoint, arguments)
         body = arguments.get("body")
-        headers = self._headers
         content = serialize_body(body) if body is not None else None
         method = str(endpoint.method)
         what = f"{method} {endpoint.server.value} {endpoint.name}"
         client = self.transport.client
 
         async def send(credentials: Credentials) -> Answer:
-            sent = {**headers, **credentials.headers}
-            request = client.build_request(method, url, params=query, headers=sent, content=content)
+            sent, prepared = self._headers_with(credentials)
+            request = client.build_request(
+                method, url, params=query, headers=prepared, content=content
+            )
             answer = await self.transport.send(request, what, idempotent=method in SAFE_METHODS)
             answer.request = SafeRequest(_Sent(method, str(request.url), sent))
             if logger.isEnabledFor(logging.DEBUG):  # the URL is redacted only for a shown line
