@@ -130,4 +130,8 @@ def test_async_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
     assert results["bulk"]["devices"] == 5000
     assert set(results["bulk"]["cpu_ms_per_chunk"]) == {"async", "threads"}
     assert results["status"]["ratio_sdk_over_raw"]["median"] > 0
+    assert results["status"]["met"] is (results["status"]["ratio_sdk_over_raw"]["median"] >= 0.9)
+    assert results["bulk"]["met"] is (results["bulk"]["ratio_threads_over_async"]["median"] >= 1)
+    assert len(results["load_average"]["before"]) == 3
     assert "CPU per 1,000-id chunk" in (tmp_path / "async.md").read_text()
+    assert "load average (1 min)" in (tmp_path / "async.md").read_text()
