@@ -33,6 +33,7 @@ from verizon_sdk.exceptions import (
     RateLimitError,
     ResponseTooLargeError,
     ServerError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from verizon_sdk.models import V2LicenseIMEI, V3LicenseIMEI, V3LicenseSummary
@@ -549,3 +550,49 @@ def test_cancelling_a_run_never_sends_the_chunks_waiting_for_a_slot() -> None:
     assert posted == ids[:1]  # chunk 1 was handed over, waiting for the slot: never sent
     assert list(result.succeeded) == ids[:1]  # the chunk sending was awaited and recorded
     assert result.counts["not_attempted"] == 3 and result.chunks_sent == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "text"),
+    [
+        ("application/json", '{"a": "é"}'.encode(), '{"a": "é"}'),
+        ("application/json; charset=latin-1", '{"a": "é"}'.encode("latin-1"), '{"a": "é"}'),
+        ("application/json; charset=no-such-codec", '{"a": "é"}'.encode(), '{"a": "é"}'),
+    ],
+)
+def test_the_body_is_decoded_by_its_charset_else_utf8(
+    content_type: str, body: bytes, text: str
+) -> None:
+    mock = Mock(lambda _: httpx.Response(200, content=body, headers={"Content-Type": content_type}))
+
+    async def main() -> Any:
+        async with make(mock) as client:
+            v3 = client.software_management_licenses_v3.with_raw_response
+            with pytest.raises(UnexpectedResponseError) as info:  # no V3 field in the body
+                await v3.get_account_licenses_status(ACCOUNT)
+            return info.value
+
+    error = asyncio.run(main())
+    assert error.response.text == text
+
+
+def test_a_client_the_sdk_builds_sends_the_same_headers() -> None:
+    with Simulator() as sim:
+        config = sim_client(sim).config
+
+        async def main() -> None:
+            async with AsyncVerizonClient(configuration=config) as client:
+                v3 = client.software_management_licenses_v3
+                await v3.get_account_licenses_status(ACCOUNT)
+                await v3.assign_licenses_to_devices(ACCOUNT, V3LicenseIMEI(device_list=[DEVICE]))
+
+        asyncio.run(main())
+        token, status, assign = sim.requests()[-3:]
+    assert token.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert b"grant_type=client_credentials" in token.raw_body
+    for sent in (status, assign):
+        assert sent.headers["content-type"] == "application/json"
+        assert sent.headers["accept"] == "application/json"
+        assert sent.headers["user-agent"].startswith("verizon-sdk/")
+        assert sent.headers["authorization"].startswith("Bearer ")
+    assert json.loads(assign.raw_body) == {"deviceList": [DEVICE]}

@@ -123,12 +123,19 @@ class AsyncPipeline:
     def __init__(self, config: Configuration, http_client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.redactor = redactor_for(config)
-        client = http_client if http_client is not None else build_async_client(config)
+        # Content-Type on every request, GET too (as the sync client: Verizon's pages)
+        self._headers = {"Accept": JSON, "Content-Type": JSON, "User-Agent": user_agent(config)}
+        if http_client is None:
+            # Accept and User-Agent as the client's own headers, merged once (token and login
+            # requests send them too); Content-Type only with the licenses requests, as a
+            # client-wide one would override a token request's form encoding
+            fixed = {"Accept": JSON, "User-Agent": self._headers["User-Agent"]}
+            client, self._per_request = build_async_client(config, fixed), {"Content-Type": JSON}
+        else:  # a given client is used as it is: every header goes with each request
+            client, self._per_request = http_client, self._headers
         self.transport = AsyncTransport(client, config, owns_client=http_client is None)
         self.auth = Auth.for_configuration(config, self.redactor)
         self._driver = AsyncAuthDriver(self.transport, self.redactor)
-        # Content-Type on every request, GET too (as the sync client: Verizon's pages)
-        self._headers = {"Accept": JSON, "Content-Type": JSON, "User-Agent": user_agent(config)}
         self._sent: tuple[Mapping[str, str], dict[str, str], httpx.Headers] | None = None
 
     def _headers_with(self, credentials: Credentials) -> tuple[dict[str, str], httpx.Headers]:
@@ -138,7 +145,8 @@ class AsyncPipeline:
         built = self._sent
         if built is None or built[0] != credentials.headers:
             sent = {**self._headers, **credentials.headers}
-            built = (dict(credentials.headers), sent, httpx.Headers(sent))
+            prepared = httpx.Headers({**self._per_request, **credentials.headers})
+            built = (dict(credentials.headers), sent, prepared)
             self._sent = built
         return built[1], built[2]
 

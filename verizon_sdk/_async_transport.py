@@ -13,6 +13,8 @@ attempt has a wall-clock deadline of connect + read timeout. Failures become the
 from __future__ import annotations
 
 import asyncio
+import codecs
+import email.message
 import os
 import ssl
 import sys
@@ -67,8 +69,11 @@ class Answer:
     body: Any = None
 
 
-def build_async_client(config: Configuration) -> httpx.AsyncClient:
-    """The ``httpx.AsyncClient`` a client creates when none is given."""
+def build_async_client(
+    config: Configuration, headers: dict[str, str] | None = None
+) -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` a client creates when none is given, sending ``headers`` on
+    every request (merged once here rather than on each request)."""
     proxies, setting = transport_settings(config)
     verify: bool | ssl.SSLContext = setting if isinstance(setting, bool) else _context(setting)
     timeout = httpx.Timeout(
@@ -88,6 +93,7 @@ def build_async_client(config: Configuration) -> httpx.AsyncClient:
         if scheme in ("http", "https")
     }
     return httpx.AsyncClient(
+        headers=headers,
         timeout=timeout,
         limits=limits,
         verify=verify,
@@ -95,6 +101,21 @@ def build_async_client(config: Configuration) -> httpx.AsyncClient:
         follow_redirects=False,  # never forward the tokens to another URL
         trust_env=False,  # the environment was read once, above
     )
+
+
+def _charset(content_type: str) -> str:
+    """The body's text encoding: the ``charset`` of ``content_type`` if Python knows it, else
+    UTF-8 (as ``requests`` falls back). The parameter is parsed only when there is one: the
+    parser builds an ``email.message.Message``, which costs more than the rest of the read."""
+    if "charset" not in content_type.lower():
+        return "utf-8"
+    message = email.message.Message()
+    message["Content-Type"] = content_type
+    charset = message.get_content_charset()
+    try:
+        return codecs.lookup(charset).name if charset else "utf-8"
+    except LookupError:
+        return "utf-8"
 
 
 def _context(bundle: str) -> ssl.SSLContext:
@@ -179,7 +200,7 @@ class AsyncTransport:
         finally:
             await response.aclose()
         content = b"".join(chunks)
-        encoding = response.charset_encoding or "utf-8"
+        encoding = _charset(response.headers.get("Content-Type", ""))
         return Answer(
             response.status_code,
             response.reason_phrase,
