@@ -574,3 +574,133 @@ def test_a_proxy_address_with_credentials_is_refused_without_echo(server: Hostil
     with pytest.raises(ConfigurationError, match="must not carry credentials") as info:
         client_for(server, proxy_settings=proxy)
     assert "s3cretPw" not in str(info.value)
+
+
+# -- item 7: an answer the SDK cannot judge is unknown, never failed ---------------------------
+
+ASSIGN_PATH = f"{STATUS_PATH}/assign"
+BULK_IDS = [f"{990000000000000 + n:015d}" for n in range(6)]
+
+
+def answering_with(status: str) -> Handler:
+    """An assign answer giving every id it was sent ``status``."""
+
+    def answer(request: Request) -> bytes:
+        sent = json.loads(request.body)["deviceList"]
+        devices = [{"deviceId": d, "status": status, "resultReason": "queued"} for d in sent]
+        return http(200, json.dumps({"accountName": ACCOUNT, "deviceList": devices}))
+
+    return answer
+
+
+def posted(server: HostileServer) -> list[list[str]]:
+    """The ids of each assign POST the server received, in order."""
+    return [json.loads(r.body)["deviceList"] for r in server.requests if r.path == ASSIGN_PATH]
+
+
+def unjudgeable_server(server: HostileServer) -> None:
+    """Every id answered "UpgradePending"; the license list cannot be read (503)."""
+    server.route("POST", ASSIGN_PATH, answering_with("UpgradePending"))
+    server.route("GET", STATUS_PATH, lambda _: http(503, '{"errorMessage": "down"}'))
+
+
+def assert_left_unknown(result: Any, ids: list[str]) -> None:
+    assert result.counts["failed"] == 0
+    assert result.failed_ids() == []
+    assert {d: result[d].outcome.value for d in ids} == dict.fromkeys(ids, "unknown")
+    assert result.retry_ids() == ids
+    assert all(result[d].status == "UpgradePending" for d in ids)  # the raw answer is kept
+    assert result[ids[0]].error == "status 'UpgradePending' is not one the SDK knows"
+    assert not result[ids[0]].reconciled
+    assert result.reconciliation_error is not None
+    assert result.reconciliation_error.startswith("ServerError: 503")
+
+
+def test_item7_unknown_status_and_unreadable_list_is_unknown_not_failed(
+    server: HostileServer, connect: Any
+) -> None:
+    unjudgeable_server(server)
+    with connect(lambda **o: client_for(server, **o)) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, BULK_IDS, chunk_size=4, max_workers=1
+        )
+    assert_left_unknown(result, BULK_IDS)
+    assert posted(server) == [BULK_IDS[:4], BULK_IDS[4:]]  # each id sent once, never again
+    assert [r.method for r in server.requests if r.path == STATUS_PATH] == ["GET"]
+
+
+def test_item7_unknown_status_without_reconciliation_is_unknown(server: HostileServer) -> None:
+    unjudgeable_server(server)
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, BULK_IDS, reconcile=False
+        )
+    assert result.unknown.keys() == set(BULK_IDS)
+    assert result.retry_ids() == BULK_IDS
+    assert [r.path for r in server.requests if r.path != TOKEN_PATH] == [ASSIGN_PATH]
+
+
+def test_item7_a_readable_list_still_settles_unknown_statuses(server: HostileServer) -> None:
+    server.route("POST", ASSIGN_PATH, answering_with("UpgradePending"))
+    listed = [{"deviceId": d} for d in BULK_IDS[:3]]  # the first three were licensed
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": listed}))
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(ACCOUNT, BULK_IDS)
+    assert list(result.succeeded) == BULK_IDS[:3]
+    # answered, and provably not in the asked-for state: a definite failure
+    assert result.failed_ids() == BULK_IDS[3:]
+    assert all(result[d].reconciled for d in BULK_IDS)
+    assert result.retry_ids() == []
+    assert result.reconciliation_error is None
+
+
+def stop_after_the_first_chunk(event: Any) -> None:
+    raise RuntimeError(f"stopped after chunk {event.index}")
+
+
+def test_item7_a_journaled_run_resumed_leaves_unknown_statuses_unknown(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    unjudgeable_server(server)
+    path = tmp_path / "run.db"
+    with client_for(server) as client:
+        licenses = client.software_management_licenses_v3
+        with pytest.raises(RuntimeError, match="stopped after chunk 0"):
+            licenses.assign_licenses_bulk(
+                ACCOUNT,
+                BULK_IDS,
+                chunk_size=2,
+                max_workers=1,
+                journal=path,
+                on_chunk=stop_after_the_first_chunk,
+            )
+        sent_before = posted(server)  # chunk 0, and chunk 1 if it was already in flight
+        assert sent_before[0] == BULK_IDS[:2]
+        result = licenses.resume_bulk(path)
+        assert_left_unknown(result, BULK_IDS)
+        stored = licenses.assign_licenses_bulk(ACCOUNT, BULK_IDS, journal=path)
+    assert stored == result  # what the journal holds is unknown too
+    sent = posted(server)
+    assert sorted(d for chunk in sent for d in chunk) == BULK_IDS  # no id was sent twice
+    assert len(sent) > len(sent_before)  # the resume sent the rest
+
+
+def test_item7_cli_lists_unknown_statuses_and_exits_1(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from verizon_sdk import cli
+
+    unjudgeable_server(server)
+    for name, value in {
+        "VERIZON_CLIENT_ID": "client-id-1",
+        "VERIZON_CLIENT_SECRET": "client-secret-Xy9",
+        "VERIZON_M2M_TOKEN": "m2m-token-Zt4",
+        "VERIZON_BASE_URL": server.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    code = cli.main(["assign", ACCOUNT, *BULK_IDS])
+    out, err = capsys.readouterr()
+    assert code == 1, err  # devices listed, not a run failure (3)
+    assert "0 succeeded, 0 failed, 0 not attempted, 6 unknown" in out
+    assert "reconciliation failed: ServerError: 503" in out
+    assert out.count("UpgradePending") == len(BULK_IDS)

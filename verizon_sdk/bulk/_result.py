@@ -27,8 +27,9 @@ class DeviceResult:
     """What happened to one device id.
 
     ``status`` and ``reason`` are the service's per-device ``status`` and ``resultReason``
-    when it answered for the device; ``error`` is the SDK's explanation when it did not (the
-    error that stopped the chunk, the validation message, what reconciliation found).
+    when it answered for the device; ``error`` is the SDK's explanation (the error that
+    stopped the chunk, the validation message, a status it does not know, what
+    reconciliation found).
     ``chunk`` is the 0-based index of the chunk that carried (or would have carried) the id,
     None for an invalid id. Records are shared between ids, so never mutate one.
     """

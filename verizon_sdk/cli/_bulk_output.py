@@ -116,8 +116,7 @@ def run_and_show(
             write_bulk_result(partial, out, report, table=True, every=args.verbose, show=args.show)
         raise
     failure = run_failure(result)
-    answered = result.counts["succeeded"] + result.counts["failed"]
-    table = failure is None or answered > 0
+    table = failure is None or _answered(result) > 0
     write_bulk_result(result, out, report, table=table, every=args.verbose, show=args.show)
     if failure is not None:
         raise RunFailed(failure)
@@ -151,12 +150,20 @@ def run_failure(result: bulk.BulkResult) -> str | None:
     """Why the run as a whole failed (auth, account, network), or None if devices got answers."""
     if result.stopped and not result.interrupted:
         return result.stopped
-    answered = result.counts["succeeded"] + result.counts["failed"]
     errors = [r.error for r in result.not_attempted.values() if r.error and not r.invalid]
     errors += [r.error for r in result.unknown.values() if r.error]
-    if answered == 0 and errors:
+    if _answered(result) == 0 and errors:
         return errors[0]
     return None
+
+
+def _answered(result: bulk.BulkResult) -> int:
+    """Devices the service answered for (an unknown status included), or found succeeded."""
+    return sum(
+        1
+        for _, r in result.items()
+        if r.outcome is bulk.Outcome.SUCCEEDED or r.status is not None or r.reason is not None
+    )
 
 
 def write_bulk_result(
