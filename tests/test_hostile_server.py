@@ -6,8 +6,11 @@ whatever bytes a test scripts, including malformed, escaped and oversized ones.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import logging
+import os
 import pickle
 import socket
 import subprocess
@@ -686,11 +689,138 @@ def test_item7_a_journaled_run_resumed_leaves_unknown_statuses_unknown(
 
 
 def test_item7_cli_lists_unknown_statuses_and_exits_1(
-    server: HostileServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
+    unjudgeable_server(server)
+    code, out, err = run_cli("assign", ACCOUNT, *BULK_IDS)
+    assert code == 1, err  # devices listed, not a run failure (3)
+    assert "0 succeeded, 0 failed, 0 not attempted, 6 unknown" in out
+    assert "reconciliation failed: ServerError: 503" in out
+    assert out.count("UpgradePending") == len(BULK_IDS)
+
+
+# -- item 6: the bulk CSV/JSON report is written whole, and never runs a formula --------------
+
+#: (device id, status, reason as the server spells it inside a JSON string)
+HOSTILE_ROWS = [
+    ("990000000000001", "Failure", '=HYPERLINK(\\"http://evil.test\\",\\"x\\")'),
+    ("990000000000002", "Failure", "+1+cmd|' /C calc'!A0"),
+    ("990000000000003", "Failure", "-2+3"),
+    ("990000000000004", "Failure", "@SUM(1)"),
+    ("990000000000005", "Failure", "\\tTAB"),
+    ("990000000000006", "Failure", "\\rCR"),
+    ("990000000000007", "Failure", "broken \\ud800 half"),
+    ("990000000000008", "Failure", "'=quoted"),
+    ("990000000000009", "Failure", "plain reason"),
+    ("990000000000010", "Failure", "ok\\r=cmd|' /C calc'!A0"),  # a CR, then a formula
+    ("-12345", "=1+1", "\\udc80"),  # a valid printable id starting with "-"
+]
+
+
+def hostile_reasons() -> Handler:
+    spelled = {d: (status, reason) for d, status, reason in HOSTILE_ROWS}
+
+    def answer(request: Request) -> bytes:
+        items = []
+        for d in json.loads(request.body)["deviceList"]:
+            status, reason = spelled[d]
+            fields = f'"deviceId": {json.dumps(d)}, "status": {json.dumps(status)}'
+            items.append("{" + fields + f', "resultReason": "{reason}"' + "}")
+        return http(200, f'{{"accountName": "{ACCOUNT}", "deviceList": [{", ".join(items)}]}}')
+
+    return answer
+
+
+def expected_csv_cell(text: str) -> str:
+    """The item-6 rule, written out: a lone surrogate as its escape, a formula start quoted."""
+    text = text.replace("\ud800", "\\ud800").replace("\udc80", "\\udc80")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "'") else text
+
+
+@pytest.fixture
+def hostile_result(server: HostileServer) -> Any:
+    server.route("POST", ASSIGN_PATH, hostile_reasons())
+    ids = [d for d, *_ in HOSTILE_ROWS]
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, ids, reconcile=False
+        )
+    assert posted(server) == [ids]
+    assert result["990000000000007"].reason == "broken \ud800 half"  # as the server sent it
+    return result
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def assert_report_rows(rows: list[dict[str, str]], result: Any) -> None:
+    assert [r["device_id"] for r in rows] == [expected_csv_cell(d) for d in result]
+    for row, (_, record) in zip(rows, result.items(), strict=True):
+        assert row["status"] == expected_csv_cell(record.status)
+        assert row["reason"] == expected_csv_cell(record.reason)
+        assert row["outcome"] == record.outcome.value
+    for row in rows:  # no text cell a spreadsheet would read as a formula
+        for name in ("device_id", "status", "reason", "error"):
+            assert not row[name].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_item6_to_csv_writes_every_row_with_formulas_neutralised(
+    hostile_result: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.csv"
+    hostile_result.to_csv(path)
+    text = path.read_bytes().decode("utf-8")  # strict, and a CR in a cell kept
+    assert_report_rows(read_csv(text), hostile_result)
+    assert "'=HYPERLINK(" in text
+    assert "broken \\ud800 half" in text
+    buffer = io.StringIO()
+    hostile_result.to_csv(buffer)  # a caller's text file gets the same bytes
+    assert buffer.getvalue() == text
+    buffer.getvalue().encode("utf-8")  # and they are all encodable
+
+
+def test_item6_to_json_escapes_lone_surrogates_the_same_way(hostile_result: Any) -> None:
+    text = hostile_result.to_json()
+    text.encode("utf-8")  # strict: no lone surrogate, not even as a \ud800 JSON escape
+    assert "\\ud800" not in text.replace("\\\\ud800", "")
+    devices = {d["device_id"]: d for d in json.loads(text)["devices"]}
+    assert devices["990000000000007"]["reason"] == "broken \\ud800 half"
+    assert devices["-12345"]["reason"] == "\\udc80"
+    # JSON keeps values as they are otherwise: no spreadsheet reads it
+    assert devices["990000000000001"]["reason"] == '=HYPERLINK("http://evil.test","x")'
+
+
+def test_item6_a_failed_write_leaves_the_old_report_whole(
+    hostile_result: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verizon_sdk.bulk import _export
+
+    path = tmp_path / "report.csv"
+    path.write_text("the previous report\n", encoding="utf-8")
+    real = _export.csv_cell
+    calls = iter(range(10**6))
+
+    def full_disk(value: Any) -> Any:
+        if next(calls) == 40:  # well into the rows
+            raise OSError(28, "No space left on device")
+        return real(value)
+
+    monkeypatch.setattr(_export, "csv_cell", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        hostile_result.to_csv(path)
+    assert path.read_text(encoding="utf-8") == "the previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv"]  # no temporary left
+
+
+@pytest.fixture
+def run_cli(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """``run_cli(*argv)``: ``verizon-licenses`` in this process against ``server``; returns
+    the exit code, stdout and stderr."""
     from verizon_sdk import cli
 
-    unjudgeable_server(server)
     for name, value in {
         "VERIZON_CLIENT_ID": "client-id-1",
         "VERIZON_CLIENT_SECRET": "client-secret-Xy9",
@@ -698,9 +828,70 @@ def test_item7_cli_lists_unknown_statuses_and_exits_1(
         "VERIZON_BASE_URL": server.base_url,
     }.items():
         monkeypatch.setenv(name, value)
-    code = cli.main(["assign", ACCOUNT, *BULK_IDS])
-    out, err = capsys.readouterr()
-    assert code == 1, err  # devices listed, not a run failure (3)
-    assert "0 succeeded, 0 failed, 0 not attempted, 6 unknown" in out
-    assert "reconciliation failed: ServerError: 503" in out
-    assert out.count("UpgradePending") == len(BULK_IDS)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_item6_cli_report_with_hostile_text_writes_every_row(
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, suffix: str
+) -> None:
+    server.route("POST", ASSIGN_PATH, hostile_reasons())
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": []}))
+    report = tmp_path / f"x{suffix}"
+    ids = [d for d, *_ in HOSTILE_ROWS]
+    given = tmp_path / "ids.txt"
+    given.write_text("\n".join(ids), encoding="utf-8")  # "-12345" would read as an option
+    code, out, err = run_cli("assign", ACCOUNT, "--file", str(given), "--report", str(report))
+    assert code == 1, err  # devices failed: listed, no traceback
+    assert err == ""
+    assert out.splitlines()[-1] == f"report written to {report}"
+    assert "broken \\ud800 half" in out  # the terminal gets the escape too
+    text = report.read_bytes().decode("utf-8")
+    if suffix == ".csv":
+        rows = read_csv(text)
+        assert [r["device_id"] for r in rows] == [expected_csv_cell(d) for d in ids]
+    else:
+        assert [d["device_id"] for d in json.loads(text)["devices"]] == ids
+
+
+@pytest.mark.parametrize("where", ["/proc/x.csv", "/proc/x.json", "surrogate\ud800.csv"])
+def test_item6_cli_unwritable_report_is_a_one_line_error_exit_2(
+    server: HostileServer,
+    run_cli: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    where: str,
+) -> None:
+    server.route("POST", ASSIGN_PATH, hostile_reasons())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("assign", ACCOUNT, "990000000000009", "--report", where)
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: ")
+    if where.startswith("/proc"):  # the run happened: its outcome is shown before the error
+        assert err.startswith(f"error: cannot write {where}: ")
+        assert "0 succeeded, 1 failed" in out
+    else:  # a name the system cannot encode: refused before anything is sent
+        assert posted(server) == []
+
+
+def test_item6_a_report_to_a_device_file_is_written_in_place(hostile_result: Any) -> None:
+    hostile_result.to_csv(os.devnull)  # not a regular file: written directly, not replaced
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+
+
+def test_item6_a_stale_temporary_file_does_not_block_the_report(
+    hostile_result: Any, tmp_path: Path
+) -> None:
+    stale = tmp_path / f".r.csv.{os.getpid()}.{threading.get_ident()}.tmp"  # a killed run's
+    stale.write_text("half", encoding="utf-8")
+    hostile_result.to_csv(tmp_path / "r.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+    assert len(read_csv((tmp_path / "r.csv").read_bytes().decode())) == len(HOSTILE_ROWS)

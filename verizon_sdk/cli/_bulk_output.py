@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from verizon_sdk import bulk
+from verizon_sdk.bulk._export import write_file
 from verizon_sdk.cli._common import (
     EXIT_DEVICES_FAILED,
     EXIT_OK,
@@ -96,7 +97,11 @@ def report_path(args: argparse.Namespace) -> Path | None:
     report = Path(args.report) if args.report else None
     if report is not None and report.suffix.lower() not in REPORT_FORMATS:
         raise UsageError(f"--report {args.report}: the file name must end in .csv or .json")
-    if report is not None and not report.resolve().parent.is_dir():
+    try:
+        found = report is None or report.resolve().parent.is_dir()
+    except (OSError, ValueError) as exc:  # a loop of links, a name the system cannot encode
+        raise UsageError(f"--report {args.report}: {exc}") from exc
+    if not found:
         raise UsageError(f"--report {args.report}: no such directory")
     return report
 
@@ -178,15 +183,16 @@ def write_bulk_result(
     """The report file first (it must survive a closed stdout), then the devices that did not
     succeed (the succeeded too with ``every``), at most ``show`` rows per outcome (all with
     None), and a summary."""
-    report_error: OSError | None = None
+    report_error: str | None = None
     if report is not None:
         try:
             if report.suffix.lower() == ".csv":
                 result.to_csv(report)
             else:
-                report.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            report_error = exc  # reported after the outcome has been shown
+                text = result.to_json(indent=2) + "\n"
+                write_file(report, lambda file: file.write(text))
+        except (OSError, ValueError) as exc:  # ValueError: a path the system cannot encode
+            report_error = getattr(exc, "strerror", None) or str(exc)  # shown after the outcome
     if table:
         _print_outcomes(result, out, report, every=every, show=show)
     counts = result.counts
@@ -204,6 +210,6 @@ def write_bulk_result(
     ]
     out.write("; ".join([line, *(n for n in notes if n)]) + "\n")
     if report_error is not None:
-        raise UsageError(f"cannot write {report}: {report_error.strerror}") from report_error
+        raise UsageError(f"cannot write {report}: {report_error}")
     if report is not None:
         out.write(f"report written to {report}\n")
