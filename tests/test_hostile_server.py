@@ -39,6 +39,7 @@ from verizon_sdk.exceptions import (
     ConfigurationError,
     PaginationError,
     ResponseTooLargeError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from verizon_sdk.models import V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
@@ -895,3 +896,121 @@ def test_item6_a_stale_temporary_file_does_not_block_the_report(
     hostile_result.to_csv(tmp_path / "r.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
     assert len(read_csv((tmp_path / "r.csv").read_bytes().decode())) == len(HOSTILE_ROWS)
+
+
+# -- item 5: deep nesting never reaches a recursive walk, however deep the caller's stack ------
+
+#: Frames left free under ``sys.getrecursionlimit()`` when the SDK is called.
+HEADROOM = 100
+
+
+def with_headroom(call: Callable[[], Any], headroom: int = HEADROOM) -> Any:
+    """``call()`` from a recursion that leaves only ``headroom`` frames below the limit."""
+
+    def depth() -> int:
+        frame, count = sys._getframe(), 0
+        while frame is not None:
+            frame, count = frame.f_back, count + 1
+        return count
+
+    def descend(remaining: int) -> Any:
+        return call() if remaining <= 0 else descend(remaining - 1)
+
+    return descend(sys.getrecursionlimit() - headroom - depth())
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + '"x"' + "]" * levels
+
+
+@pytest.mark.parametrize("levels", [800, 1000])
+def test_item5_a_deeply_nested_status_on_a_deep_stack_is_not_a_recursion_error(
+    server: HostileServer, levels: int
+) -> None:
+    def answer(request: Request) -> bytes:
+        ids = json.loads(request.body)["deviceList"]
+        items = ", ".join(f'{{"deviceId": "{d}", "status": {nested(levels)}}}' for d in ids)
+        return http(200, f'{{"accountName": "{ACCOUNT}", "deviceList": [{items}]}}')
+
+    server.route("POST", ASSIGN_PATH, answer)
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": []}))
+    with client_for(server) as client:
+        licenses = client.software_management_licenses_v3
+        result = with_headroom(lambda: licenses.assign_licenses_bulk(ACCOUNT, BULK_IDS))
+        shown = with_headroom(lambda: (repr(result), result.to_json(), str(result.rows())))
+    # the 2xx body was refused as unreadable: ambiguous, so reconciliation read the list
+    assert posted(server) == [BULK_IDS]
+    assert [r.path for r in server.requests].count(STATUS_PATH) == 1
+    assert result.not_attempted.keys() == set(BULK_IDS)  # the list does not show them
+    error = result[BULK_IDS[0]].error or ""
+    assert "UnexpectedResponseError" in error
+    assert "nest more than 32 levels deep" in error
+    assert "probably applied" in error  # a POST's unreadable 2xx says so
+    assert "not_attempted" in shown[0]
+
+
+def test_item5_a_deep_data_body_is_refused_before_any_model_sees_it(
+    server: HostileServer, connect: Any
+) -> None:
+    body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False})[:-1]
+    server.route("GET", STATUS_PATH, lambda _: http(200, body + f', "x": {nested(600)}}}'))
+    refused = pytest.raises(UnexpectedResponseError, match="nest more than 32 levels")
+    with connect(lambda **o: client_for(server, **o)) as client, refused as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    # whatever the caller then does with the error, on whatever stack, no walk goes deep
+    shown = with_headroom(lambda: (str(info.value), repr(info.value), pickle.dumps(info.value)))
+    assert "nest more than 32 levels" in shown[0]
+
+
+def test_item5_a_deep_error_body_keeps_no_deep_json(server: HostileServer) -> None:
+    deep = f'{{"errorCode": "E1", "errorMessage": "boom", "x": {nested(600)}}}'
+    server.route("GET", STATUS_PATH, lambda _: http(500, deep))
+    with client_for(server) as client, pytest.raises(APIException) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.response_code == 500
+    assert info.value.json_body is None  # refused as JSON; the text is kept
+    shown = with_headroom(lambda: (str(info.value), repr(info.value), pickle.dumps(info.value)))
+    assert "500" in shown[0]
+
+
+def test_item5_a_body_at_the_depth_limit_is_read(server: HostileServer) -> None:
+    from verizon_sdk._wire import MAX_JSON_DEPTH
+
+    extra = nested(MAX_JSON_DEPTH - 1)  # inside the top object: exactly the limit
+    body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False})[:-1] + f', "x": {extra}}}'
+    server.route("GET", STATUS_PATH, lambda _: http(200, body))
+    with client_for(server) as client:
+        summary = with_headroom(
+            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+        )
+        assert with_headroom(lambda: repr(summary))
+    assert summary.account_name == ACCOUNT
+
+
+JSON_TREES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text('[]{}"\\/ab\u00e9\ud800', max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text('[]{}"\\k', max_size=4), inner, max_size=3)
+    ),
+    max_leaves=60,
+)
+
+
+def tree_depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(tree_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(tree_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=JSON_TREES, wrap=st.integers(0, 40), ascii_only=st.booleans())
+def test_item5_property_the_depth_check_is_exact(tree: Any, wrap: int, ascii_only: bool) -> None:
+    from verizon_sdk._wire import MAX_JSON_DEPTH, nests_too_deep
+
+    for _ in range(wrap):
+        tree = [tree] if wrap % 2 else {"k[": tree}
+    text = json.dumps(tree, ensure_ascii=ascii_only)
+    assert nests_too_deep(text) == (tree_depth(tree) > MAX_JSON_DEPTH)
