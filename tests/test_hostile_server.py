@@ -7,6 +7,7 @@ whatever bytes a test scripts, including malformed, escaped and oversized ones.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import logging
@@ -17,7 +18,7 @@ import subprocess
 import sys
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -276,15 +277,28 @@ def mixed_escape(secret: str, choices: list[int]) -> str:
     return "".join(out)
 
 
+def in_bulk_answers(secret: str) -> bool:
+    """Whether ``secret`` is part of what the bulk answers say anyway (``"000000"`` is in every
+    device id): masking it there would change the run, not hide a secret."""
+    fixed = [*BULK_IDS, ACCOUNT, ASSIGN_PATH, '"deviceId": "status": "Queued", "resultReason":']
+    fixed += ['"accountName": "deviceList": [{}] "errorCode": "E1", "errorMessage": "echo ']
+    return any(secret in text for text in fixed)
+
+
 SECRETS = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=6, max_size=16)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=st.data(), secret=SECRETS.filter(lambda s: "*" not in s))
+@given(data=st.data(), secret=SECRETS.filter(lambda s: "*" not in s and not in_bulk_answers(s)))
 def test_property_a_random_secret_under_a_random_escaping_never_shows(
-    server: HostileServer, caplog: pytest.LogCaptureFixture, data: st.DataObject, secret: str
+    server: HostileServer,
+    caplog: pytest.LogCaptureFixture,
+    run_cli: Callable[..., tuple[int, str, str]],
+    tmp_path: Path,
+    data: st.DataObject,
+    secret: str,
 ) -> None:
     caplog.clear()
     choices = data.draw(st.lists(st.integers(0, 4), min_size=len(secret), max_size=len(secret)))
@@ -297,6 +311,11 @@ def test_property_a_random_secret_under_a_random_escaping_never_shows(
         client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     assert info.value.response_code == 502
     assert_hidden(secret, surfaces(info.value, caplog.text))
+    # the same echo through a bulk run: its result, reports and the CLI (remaining surfaces)
+    echoing_bulk_server(server, echoed)
+    environment = cli_secret_environment("client_secret", secret)
+    shown = bulk_surfaces(server, options, run_cli, environment, tmp_path, lambda: caplog.text)
+    assert_hidden_in_reports(secret, shown)
 
 
 # -- item 13: only live secrets are kept -------------------------------------------------------
@@ -830,9 +849,18 @@ def run_cli(
     }.items():
         monkeypatch.setenv(name, value)
 
-    def run(*argv: str) -> tuple[int, str, str]:
-        capsys.readouterr()
-        code = cli.main(list(argv))
+    def run(
+        *argv: str, environment: Mapping[str, str | None] | None = None
+    ) -> tuple[int, str, str]:
+        """``environment``: ``VERIZON_*`` values to change for this run (None: unset)."""
+        with monkeypatch.context() as scoped:
+            for name, value in (environment or {}).items():
+                if value is None:
+                    scoped.delenv(name, raising=False)
+                else:
+                    scoped.setenv(name, value)
+            capsys.readouterr()
+            code = cli.main(list(argv))
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -1014,3 +1042,115 @@ def test_item5_property_the_depth_check_is_exact(tree: Any, wrap: int, ascii_onl
         tree = [tree] if wrap % 2 else {"k[": tree}
     text = json.dumps(tree, ensure_ascii=ascii_only)
     assert nests_too_deep(text) == (tree_depth(tree) > MAX_JSON_DEPTH)
+
+
+# -- items 1, 2, the remaining surfaces: echoed secrets through the bulk reports and the CLI ---
+
+
+def echoing_bulk_server(server: HostileServer, echoed: str) -> None:
+    """The assign answer echoes ``echoed`` (already spelled for a JSON string) as every
+    device's reason, with a status the SDK does not know, except a chunk holding
+    ``BULK_IDS[-1]``, refused (400) with the echo; reading the license list is refused with
+    the echo too. (4xx, so no retry waits.)"""
+    error = '{"errorCode": "E1", "errorMessage": "echo ' + echoed + '"}'
+
+    def answer(request: Request) -> bytes:
+        ids = json.loads(request.body)["deviceList"]
+        if BULK_IDS[-1] in ids:
+            return http(400, error)
+        items = ", ".join(
+            f'{{"deviceId": "{d}", "status": "Queued", "resultReason": "echo {echoed}"}}'
+            for d in ids
+        )
+        return http(200, f'{{"accountName": "{ACCOUNT}", "deviceList": [{items}]}}')
+
+    server.route("POST", ASSIGN_PATH, answer)
+    server.route("GET", STATUS_PATH, lambda _: http(400, error))
+
+
+def cli_secret_environment(kind: str, secret: str) -> dict[str, str | None]:
+    """``VERIZON_*`` variables that make ``secret`` the ``kind`` credential of the CLI."""
+    if kind == "client_secret":
+        return {"VERIZON_CLIENT_SECRET": secret}
+    if kind == "m2m_token":
+        return {"VERIZON_M2M_TOKEN": secret}
+    if kind in ("password", "session_token"):
+        password = secret if kind == "password" else "pass-Word9"
+        return {"VERIZON_M2M_TOKEN": None, "VERIZON_USERNAME": "u", "VERIZON_PASSWORD": password}
+    return {}
+
+
+def bulk_surfaces(
+    server: HostileServer,
+    options: dict[str, Any],
+    cli: Callable[..., tuple[int, str, str]],
+    environment: dict[str, str | None],
+    folder: Path,
+    logs: Callable[[], str],
+) -> list[str]:
+    """Everything a user sees of a bulk run whose answers echo a secret: the result's
+    ``repr``, ``to_json()``, ``to_csv()``, HTML display, journal file and logs; the CLI's
+    output and ``--report`` files."""
+    journal = folder / "run.db"
+    if journal.exists():
+        journal.unlink()
+    with client_for(server, **options) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, BULK_IDS, chunk_size=3, max_workers=1, journal=journal
+        )
+    # the echo reached every part of the result: reasons, a chunk error, reconciliation
+    assert result[BULK_IDS[0]].reason == "echo ***"
+    assert "echo ***" in (result[BULK_IDS[-1]].error or "")
+    assert "echo ***" in (result.reconciliation_error or "")
+    buffer = io.StringIO()
+    result.to_csv(buffer)
+    shown = [repr(result), result.to_json(), result.to_json(indent=2), buffer.getvalue()]
+    shown += [result._repr_html_(), journal.read_bytes().decode("utf-8", "replace")]
+    for suffix in (".csv", ".json"):
+        report = folder / f"report{suffix}"
+        code, out, err = cli(
+            "assign", ACCOUNT, *BULK_IDS, "--chunk-size", "3", "--report", str(report),
+            environment=environment,
+        )  # fmt: skip
+        assert code == 1, err
+        assert "echo ***" in out
+        shown += [out, err, report.read_bytes().decode("utf-8")]
+    return [*shown, logs()]
+
+
+def assert_hidden_in_reports(secret: str, shown: list[str]) -> None:
+    """:func:`assert_hidden`, and the CSV and HTML spellings of the secret."""
+    assert_hidden(secret, shown)
+    for text in shown:
+        assert secret.replace('"', '""') not in text
+        assert html.escape(secret) not in text
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+@pytest.mark.parametrize(
+    "kind", ["client_secret", "access_token", "m2m_token", "password", "session_token"]
+)
+def test_an_echoed_secret_is_masked_in_bulk_reports_and_the_cli(
+    server: HostileServer,
+    caplog: pytest.LogCaptureFixture,
+    run_cli: Callable[..., tuple[int, str, str]],
+    tmp_path: Path,
+    kind: str,
+    escape: str,
+) -> None:
+    secret = SECRET
+    if kind == "access_token":
+        server.route("POST", TOKEN_PATH, lambda _: token_answer(secret))
+    session = secret if kind == "session_token" else "sess-T0k"
+    server.route("POST", LOGIN_PATH, lambda _: http(200, json.dumps({"sessionToken": session})))
+    echoing_bulk_server(server, ESCAPES[escape](secret))
+    caplog.set_level(logging.DEBUG, logger="verizon_sdk")
+    shown = bulk_surfaces(
+        server,
+        secret_options(kind, secret),
+        run_cli,
+        cli_secret_environment(kind, secret),
+        tmp_path,
+        lambda: caplog.text,
+    )
+    assert_hidden_in_reports(secret, shown)
