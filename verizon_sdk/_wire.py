@@ -27,23 +27,31 @@ def nests_too_deep(text: str) -> bool:
     No recursion; brackets inside strings do not count.
 
     Exact for valid JSON; for invalid text any answer will do, as :func:`json.loads` then
-    refuses the text anyway. Each step is one pass in C: drop the escapes, keep only brackets
-    and quotes, drop the strings, then peel the innermost pairs once per level.
+    refuses the text anyway. Each step is a pass in C: drop the escapes, keep only brackets
+    and quotes, drop the strings, then peel the innermost pairs level by level.
     """
-    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
-        return False  # too few brackets to nest past the limit
     data = text.encode("utf-8", "surrogatepass")
+    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+        return False  # too few brackets to nest past the limit
     if b"\\" in data:
         data = _ESCAPE.sub(b"", data)
     # an empty string, or two strings with nothing but deleted bytes between: no structure
     data = data.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
     if b'"' in data:  # strings holding brackets
         data = _STRING.sub(b"", data)
-    depth = 0
+    # Quick rounds first: removing every "{}" then every "[]" peels one or two levels, so
+    # after r rounds the depth is between r and 2r.
+    rounds, rest = 0, data
+    while rest and rounds <= MAX_JSON_DEPTH:
+        peeled = rest.replace(b"{}", b"").replace(b"[]", b"")
+        if peeled == rest:
+            return False  # unbalanced: not JSON
+        rest, rounds = peeled, rounds + 1
+    if rounds > MAX_JSON_DEPTH or 2 * rounds <= MAX_JSON_DEPTH:
+        return rounds > MAX_JSON_DEPTH
+    depth = 0  # between the two: peel exactly one level a pass
     while data and depth <= MAX_JSON_DEPTH:
-        data, peeled = _INNERMOST.subn(b"", data)
-        if not peeled:
-            break  # unbalanced: not JSON
+        data = _INNERMOST.sub(b"", data)
         depth += 1
     return depth > MAX_JSON_DEPTH
 
