@@ -917,6 +917,20 @@ def test_item6_a_report_to_a_device_file_is_written_in_place(hostile_result: Any
     assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
 
 
+def test_item6_a_report_through_a_link_keeps_the_link_and_the_permissions(
+    hostile_result: Any, tmp_path: Path
+) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old\n", encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    hostile_result.to_csv(link)
+    assert link.is_symlink()
+    assert len(read_csv(real.read_bytes().decode())) == len(HOSTILE_ROWS)
+    assert real.stat().st_mode & 0o777 == 0o600
+
+
 def test_item6_a_stale_temporary_file_does_not_block_the_report(
     hostile_result: Any, tmp_path: Path
 ) -> None:

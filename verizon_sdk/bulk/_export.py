@@ -24,6 +24,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TextIO
@@ -69,7 +70,7 @@ def to_json(document: Mapping[str, Any], *, indent: int | None = None) -> str:
 def write_csv(rows: Iterable[Mapping[str, Any]], fields: Sequence[str], file: TextIO) -> None:
     """A header line, then one line per row, every text cell passed through :func:`csv_cell`.
 
-    Lines end in ``\n``, so the csv module would leave a lone ``\r`` inside a cell unquoted,
+    Lines end in ``\\n``, so the csv module would leave a lone ``\\r`` inside a cell unquoted,
     and a reader would start a new row there (whose first cell escaped the quote rule): a row
     holding one is written with every cell quoted.
     """
@@ -84,9 +85,10 @@ def write_csv(rows: Iterable[Mapping[str, Any]], fields: Sequence[str], file: Te
 
 def write_file(path: str | os.PathLike[str], write: Callable[[TextIO], object]) -> None:
     """Call ``write`` on ``path`` opened for UTF-8 text, replacing the file only when it has
-    all been written. A path that exists and is not a regular file (``/dev/stdout``, a pipe)
-    is written directly. An ``OSError`` leaves ``path`` as it was and no temporary file."""
-    target = os.fspath(path)
+    all been written (a symbolic link is followed; a file replaced keeps its permissions). A
+    path that exists and is not a regular file (``/dev/stdout``, a pipe) is written directly.
+    An ``OSError`` leaves ``path`` as it was and no temporary file."""
+    target = os.path.realpath(path) if os.path.islink(path) else os.fspath(path)
     if os.path.exists(target) and not os.path.isfile(target):
         with open(target, "w", newline="", encoding="utf-8") as file:
             write(file)
@@ -98,6 +100,8 @@ def write_file(path: str | os.PathLike[str], write: Callable[[TextIO], object]) 
     try:
         with open(temporary, "x", newline="", encoding="utf-8") as file:
             write(file)
+        if os.path.exists(target):
+            os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(temporary, target)
     except BaseException:
         if os.path.lexists(temporary):
