@@ -709,6 +709,23 @@ def test_item7_a_journaled_run_resumed_leaves_unknown_statuses_unknown(
     assert len(sent) > len(sent_before)  # the resume sent the rest
 
 
+def test_item7_devices_the_simulator_changed_are_never_reported_failed() -> None:
+    """The issue's case, on the simulator: it applies the assign (the devices change), answers
+    a status the SDK does not know, and the license list cannot be read."""
+    from verizon_sdk.simulator import Fault, Simulator
+
+    answer = {"deviceList": [{"deviceId": d, "status": "UpgradePending"} for d in BULK_IDS]}
+    with Simulator() as sim:
+        sim.inject(Fault(method="POST", path="/assign", body=answer, apply=True))
+        sim.inject(Fault(method="GET", path=f"/licenses/{ACCOUNT}", status=503, times=None))
+        with sim.client(max_retries=0) as client:
+            result = client.software_management_licenses_v3.assign_licenses_bulk(ACCOUNT, BULK_IDS)
+        assert sim.assigned(ACCOUNT) == set(BULK_IDS)  # the server changed every device
+        assert sim.request_count("/assign", "POST") == 1
+        assert sim.request_count(f"/licenses/{ACCOUNT}", "GET") == 1
+    assert_left_unknown(result, BULK_IDS)
+
+
 def test_item7_cli_lists_unknown_statuses_and_exits_1(
     server: HostileServer, run_cli: Callable[..., tuple[int, str, str]]
 ) -> None:
