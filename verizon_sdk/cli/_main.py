@@ -33,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage ThingSpace FOTA licenses. Credentials come from VERIZON_CLIENT_ID, "
         "VERIZON_CLIENT_SECRET and VERIZON_M2M_TOKEN (or VERIZON_USERNAME and VERIZON_PASSWORD).",
         epilog="Exit codes: 0 ok; 1 some devices failed, were not attempted or are unknown"
-        " (listed); 2 usage or validation error; 3 auth, API or network error; 130 interrupted.",
+        " (listed); 2 usage or validation error (an unwritable --report too); 3 auth, API or"
+        " network error; 130 interrupted.",
     )
     parser.add_argument("--base-url", help="API root, e.g. http://127.0.0.1:8080/api")
     parser.add_argument(
