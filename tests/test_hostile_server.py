@@ -1048,7 +1048,10 @@ def test_item5_a_body_at_the_depth_limit_is_read(server: HostileServer) -> None:
 
 
 JSON_TREES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text('[]{}"\\/ab\u00e9\ud800', max_size=6),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text('[]{}"\\/abfnrtu\n\t\b\f\r\u00e9\ud800\U0001f600', max_size=6),
     lambda inner: (
         st.lists(inner, max_size=3)
         | st.dictionaries(st.text('[]{}"\\k', max_size=4), inner, max_size=3)

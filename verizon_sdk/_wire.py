@@ -15,8 +15,13 @@ from typing import Any
 #: reports, display) meets one deep enough to exhaust a caller's stack.
 MAX_JSON_DEPTH = 32
 
-#: Every byte but the brackets, quotes and backslashes: deleted before nesting is measured.
-_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"\\')
+#: Every byte but the brackets and quotes: deleted before nesting is measured.
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
+#: JSON's escape letters (after a backslash), kept with it until the escapes are dropped.
+_ESCAPE_LETTERS = b"/bfnrtu"
+_NOT_STRUCTURE_OR_ESCAPE = bytes(
+    b for b in range(256) if b not in b'[]{}"\\' and b not in _ESCAPE_LETTERS
+)
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _STRING = re.compile(rb'"[^"]*"')
 _INNERMOST = re.compile(rb"\[\]|\{\}")
@@ -27,16 +32,19 @@ def nests_too_deep(text: str) -> bool:
     No recursion; brackets inside strings do not count.
 
     Exact for valid JSON; for invalid text any answer will do, as :func:`json.loads` then
-    refuses the text anyway. Each step is a pass in C: drop the escapes, keep only brackets
-    and quotes, drop the strings, then peel the innermost pairs level by level.
+    refuses the text anyway. Each step is a pass in C: keep only brackets and quotes (and the
+    escapes, dropped next), drop the strings, then peel the innermost pairs level by level.
     """
     data = text.encode("utf-8", "surrogatepass")
-    if data.count(b"[") + data.count(b"{") <= MAX_JSON_DEPTH:
+    if b"\\" in data:  # each escape is a backslash and a letter kept until it is dropped
+        data = _ESCAPE.sub(b"", data.translate(None, _NOT_STRUCTURE_OR_ESCAPE))
+        data = data.translate(None, _ESCAPE_LETTERS)
+    else:
+        data = data.translate(None, _NOT_STRUCTURE)
+    if len(data) <= MAX_JSON_DEPTH:
         return False  # too few brackets to nest past the limit
-    if b"\\" in data:
-        data = _ESCAPE.sub(b"", data)
     # an empty string, or two strings with nothing but deleted bytes between: no structure
-    data = data.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    data = data.replace(b'""', b"")
     if b'"' in data:  # strings holding brackets
         data = _STRING.sub(b"", data)
     # Quick rounds first: removing every "{}" then every "[]" peels one or two levels, so
