@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import socket
 import ssl
 import threading
 import time
@@ -45,6 +46,9 @@ from verizon_sdk import (
     VZM2mTokenCredentials,
 )
 from verizon_sdk._configuration import attempt_deadline
+from verizon_sdk._connection_errors import DeadlineExceeded
+from verizon_sdk._connections import _Connection, _DeadlineIO
+from verizon_sdk._transport import build_session
 from verizon_sdk.exceptions import APITimeoutError
 from verizon_sdk.models import V3LicenseIMEI
 
@@ -143,10 +147,23 @@ def fast_client(server: HostileServer, retries: int, **options: Any) -> VerizonC
     return client_for(server, **(settings | options))
 
 
-def assert_deadline(error: APITimeoutError, seconds: float, budget: float, margin: float = 2.0):
+def assert_deadline(
+    error: APITimeoutError, seconds: float, budget: float, margin: float = 2.0
+) -> None:
     assert "deadline" in str(error)
     assert "1.5 s (connect + read timeout)" in str(error)
     assert seconds < budget + margin, f"took {seconds:.1f} s; time_budget() is {budget:.2f} s"
+
+
+def status_times_out(server: HostileServer, retries: int, **options: Any) -> APITimeoutError:
+    """The error of a V3 status call through ``fast_client``, checked to end by the deadline."""
+    with fast_client(server, retries, **options) as client:
+        budget = client.config.time_budget()
+        error, seconds = timed(
+            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+        )
+    assert_deadline(error, seconds, budget)
+    return error
 
 
 # -- the shared number ---------------------------------------------------------------------
@@ -171,12 +188,7 @@ def test_trickled_status_line_and_headers_end_at_the_deadline(
     trickle: TrickleServer, retries: int
 ) -> None:
     trickle.slow[("GET", STATUS_PATH)] = "head"
-    with fast_client(trickle, retries) as client:
-        budget = client.config.time_budget()
-        error, seconds = timed(
-            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
-        )
-    assert_deadline(error, seconds, budget)
+    error = status_times_out(trickle, retries)
     assert f"GET {STATUS_PATH}" in str(error)
     # a GET whose answer did not come in time is retried like a read timeout
     assert trickle.paths() == [TOKEN_PATH] + [STATUS_PATH] * (retries + 1)
@@ -185,12 +197,7 @@ def test_trickled_status_line_and_headers_end_at_the_deadline(
 @pytest.mark.parametrize("retries", [0, 1])
 def test_a_trickled_body_ends_at_the_deadline(trickle: TrickleServer, retries: int) -> None:
     trickle.slow[("GET", STATUS_PATH)] = "body"
-    with fast_client(trickle, retries) as client:
-        budget = client.config.time_budget()
-        error, seconds = timed(
-            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
-        )
-    assert_deadline(error, seconds, budget)
+    status_times_out(trickle, retries)
     # the body is read after urllib3's retry loop: cut off mid-body is not retried (as today)
     assert trickle.paths() == [TOKEN_PATH, STATUS_PATH]
 
@@ -219,12 +226,7 @@ def test_a_trickled_token_answer_ends_at_the_deadline(
     trickle: TrickleServer, mode: str, retries: int
 ) -> None:
     trickle.slow[("POST", TOKEN_PATH)] = mode
-    with fast_client(trickle, retries) as client:
-        budget = client.config.time_budget()
-        error, seconds = timed(
-            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
-        )
-    assert_deadline(error, seconds, budget)
+    error = status_times_out(trickle, retries)
     assert error.never_sent  # the licenses request never left
     # the token POST is retried like a GET, before its body; a body cut off is not retried
     tokens = retries + 1 if mode == "head" else 1
@@ -240,12 +242,7 @@ def test_a_trickled_login_answer_ends_at_the_deadline_and_is_not_sent_again(
         "vz_m2m_token_credentials": None,
         "m2m_session_credentials": M2MSessionCredentials(username="u", password="pass-Word9"),
     }
-    with fast_client(trickle, 2, **options) as client:
-        budget = client.config.time_budget()
-        error, seconds = timed(
-            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
-        )
-    assert_deadline(error, seconds, budget)
+    error = status_times_out(trickle, 2, **options)
     assert error.never_sent
     assert trickle.paths() == [TOKEN_PATH, LOGIN_PATH]  # a login is never sent twice
 
@@ -323,6 +320,37 @@ def test_concurrent_calls_each_end_by_their_own_deadline() -> None:
     slowest = max(s for _, s in results)
     assert slowest < budget + 3, f"a call took {slowest:.1f} s; time_budget() is {budget:.2f} s"
     assert server.paths().count(SLOW_PATH) == 16
+
+
+@pytest.mark.parametrize("timeout", [None, (2.0, 4.0)])
+def test_the_session_reads_a_whole_answer_with_or_without_timeouts(
+    trickle: TrickleServer, timeout: tuple[float, float] | None
+) -> None:
+    """The session's own use without timeouts (as ``requests`` allows) has no deadline."""
+    with build_session(fast_client(trickle, 0).config) as session:
+        url = trickle.base_url + "/fota/v3/licenses/" + ACCOUNT
+        response = session.get(url, stream=True, timeout=timeout)
+        assert response.raw.fileno() > 0  # the reader under the response is the socket's
+        assert response.json()["accountName"] == ACCOUNT
+
+
+def test_a_read_or_send_past_the_deadline_raises_at_once() -> None:
+    """Reached between two socket operations (the last byte came just in time), the deadline
+    fails the next one before it waits; a send or a TLS handshake is bounded by the time left."""
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+        ours.settimeout(30)
+        reader = _DeadlineIO(ours.makefile("rb", buffering=0), ours, time.monotonic(), 1.5)
+        with pytest.raises(DeadlineExceeded, match=r"deadline of 1\.5 s"):
+            reader.readinto(bytearray(10))
+        reader.close()
+        connection = _Connection("127.0.0.1", 9)
+        connection.start_attempt(5.0)
+        connection._bound(ours)
+        assert 0 < (ours.gettimeout() or 0) <= 5.0  # lowered from 30 s to what is left
+        connection.start_attempt(0.0)
+        with pytest.raises(DeadlineExceeded, match="deadline of 0 s"):
+            connection._bound(ours)
 
 
 def test_an_answer_trickled_within_the_deadline_is_read_whole(trickle: TrickleServer) -> None:
