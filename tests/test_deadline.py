@@ -60,6 +60,8 @@ SLOW_PATH = f"/api/fota/v3/licenses/{SLOW_ACCOUNT}"
 ASSIGN_PATH = f"{STATUS_PATH}/assign"
 #: a small timeout: each attempt ends 1.5 s after it starts
 TIMEOUT = (0.5, 1.0)
+#: how long an "endless" body goes on (so that a run without the deadline ends, and fails)
+ENDLESS = 15.0
 #: a status answer whose body alone takes 12 s at 0.2 s a byte
 STATUS_BODY = json.dumps({"accountName": ACCOUNT, "hasMoreData": False}).ljust(60)
 
@@ -74,8 +76,9 @@ def answer(status: int, body: str, *, close: bool = True) -> bytes:
 class TrickleServer(HostileServer):
     """A :class:`HostileServer` that sends the answer of each route in ``slow`` one byte every
     ``byte_delay`` seconds: its head (status line and headers) when the mode is ``"head"``,
-    its body when ``"body"``. With ``keep_alive`` a connection serves request after request;
-    ``connections[i]`` numbers the connection that carried ``requests[i]``."""
+    its body when ``"body"``; with ``"endless"``, a body without end, 6 MB/s. With
+    ``keep_alive`` a connection serves request after request; ``connections[i]`` numbers the
+    connection that carried ``requests[i]``."""
 
     slow: dict[tuple[str, str], str] = field(default_factory=dict)
     byte_delay: float = 0.2
@@ -114,6 +117,13 @@ class TrickleServer(HostileServer):
     def _send(self, conn: Any, data: bytes, mode: str | None) -> None:
         head, _, body = data.partition(b"\r\n\r\n")
         head += b"\r\n\r\n"
+        if mode == "endless":  # a body that does not end (for ENDLESS seconds), 6 MB/s
+            conn.sendall(head)
+            end = time.monotonic() + ENDLESS
+            while time.monotonic() < end:
+                conn.sendall(b" " * 65536)
+                time.sleep(0.01)
+            return
         slow, fast = {"head": (head, body), "body": (body, b"")}.get(mode or "", (b"", data))
         if mode == "body":
             conn.sendall(head)
@@ -218,6 +228,19 @@ def test_a_post_whose_answer_trickles_is_not_sent_again(trickle: TrickleServer) 
     assert_deadline(error, seconds, budget)
     assert "may have applied it" in str(error)
     assert trickle.paths() == [TOKEN_PATH, ASSIGN_PATH]  # sent once: it may have been applied
+
+
+def test_a_retried_status_whose_body_never_ends_is_drained_by_the_deadline(
+    trickle: TrickleServer,
+) -> None:
+    """urllib3 reads and discards the body of a status it retries (``drain_conn``): part of
+    the attempt, so the deadline ends it, and the retry happens."""
+    head = "HTTP/1.1 503 X\r\nRetry-After: 0\r\nContent-Length: 1000000000000\r\n\r\n"
+    trickle.route("GET", STATUS_PATH, lambda _: head.encode())
+    trickle.slow[("GET", STATUS_PATH)] = "endless"
+    status_times_out(trickle, 1)
+    # each attempt ended by its deadline: the first while draining, the last while reading
+    assert trickle.paths() == [TOKEN_PATH, STATUS_PATH, STATUS_PATH]
 
 
 # -- the OAuth token and the M2M login -------------------------------------------------------
