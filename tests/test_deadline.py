@@ -60,6 +60,8 @@ SLOW_PATH = f"/api/fota/v3/licenses/{SLOW_ACCOUNT}"
 ASSIGN_PATH = f"{STATUS_PATH}/assign"
 #: a small timeout: each attempt ends 1.5 s after it starts
 TIMEOUT = (0.5, 1.0)
+#: for tests whose fast calls must succeed too, on a loaded machine: 3 s
+ROOMY = (1.0, 2.0)
 #: how long an "endless" body goes on (so that a run without the deadline ends, and fails)
 ENDLESS = 15.0
 #: a status answer whose body alone takes 12 s at 0.2 s a byte
@@ -160,21 +162,21 @@ def fast_client(server: HostileServer, retries: int, **options: Any) -> VerizonC
 
 
 def assert_deadline(
-    error: APITimeoutError, seconds: float, budget: float, margin: float = 2.0
+    error: APITimeoutError, seconds: float, config: Configuration, margin: float = 2.0
 ) -> None:
-    assert "deadline" in str(error)
-    assert "1.5 s (connect + read timeout)" in str(error)
+    """``error`` names the deadline; the call took less than ``time_budget()`` + ``margin``."""
+    assert f"deadline of {config.timeout.deadline:g} s (connect + read timeout)" in str(error)
+    budget = config.time_budget()
     assert seconds < budget + margin, f"took {seconds:.1f} s; time_budget() is {budget:.2f} s"
 
 
 def status_times_out(server: HostileServer, retries: int, **options: Any) -> APITimeoutError:
     """The error of a V3 status call through ``fast_client``, checked to end by the deadline."""
     with fast_client(server, retries, **options) as client:
-        budget = client.config.time_budget()
         error, seconds = timed(
             lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
         )
-    assert_deadline(error, seconds, budget)
+    assert_deadline(error, seconds, client.config)
     return error
 
 
@@ -219,13 +221,12 @@ def test_a_post_whose_answer_trickles_is_not_sent_again(trickle: TrickleServer) 
     trickle.slow[("POST", ASSIGN_PATH)] = "head"
     devices = V3LicenseIMEI(device_list=["990000000000001"])
     with fast_client(trickle, 2) as client:
-        budget = client.config.time_budget()
         error, seconds = timed(
             lambda: client.software_management_licenses_v3.assign_licenses_to_devices(
                 ACCOUNT, devices
             )
         )
-    assert_deadline(error, seconds, budget)
+    assert_deadline(error, seconds, client.config)
     assert "may have applied it" in str(error)
     assert trickle.paths() == [TOKEN_PATH, ASSIGN_PATH]  # sent once: it may have been applied
 
@@ -283,14 +284,13 @@ def test_the_deadline_holds_over_https() -> None:
         server.route("GET", STATUS_PATH, lambda _: answer(200, STATUS_BODY, close=False))
         server.route("GET", SLOW_PATH, lambda _: answer(200, STATUS_BODY, close=False))
         server.slow[("GET", SLOW_PATH)] = "head"
-        with fast_client(server, 0, verify=str(CERT)) as client:
+        with fast_client(server, 0, verify=str(CERT), timeout=ROOMY) as client:
             v3 = client.software_management_licenses_v3
             assert v3.get_account_licenses_status(ACCOUNT).account_name == ACCOUNT
-            budget = client.config.time_budget()
             error, seconds = timed(lambda: v3.get_account_licenses_status(SLOW_ACCOUNT))
     finally:
         server.close()
-    assert_deadline(error, seconds, budget)
+    assert_deadline(error, seconds, client.config)
     assert server.paths() == [TOKEN_PATH, STATUS_PATH, SLOW_PATH]
 
 
@@ -301,7 +301,7 @@ def test_a_connection_cut_by_the_deadline_is_not_reused(mode: str) -> None:
         for path in (STATUS_PATH, SLOW_PATH):
             server.route("GET", path, lambda _: answer(200, STATUS_BODY, close=False))
         server.slow[("GET", SLOW_PATH)] = mode
-        with fast_client(server, 0) as client:
+        with fast_client(server, 0, timeout=ROOMY) as client:
             v3 = client.software_management_licenses_v3
             v3.get_account_licenses_status(ACCOUNT)
             timed(lambda: v3.get_account_licenses_status(SLOW_ACCOUNT))
@@ -324,7 +324,7 @@ def test_concurrent_calls_each_end_by_their_own_deadline() -> None:
         for path in (STATUS_PATH, SLOW_PATH):
             server.route("GET", path, lambda _: answer(200, STATUS_BODY, close=False))
         server.slow[("GET", SLOW_PATH)] = "head"
-        with fast_client(server, 0, pool_maxsize=16) as client:
+        with fast_client(server, 0, pool_maxsize=16, timeout=ROOMY) as client:
             v3 = client.software_management_licenses_v3
             budget = client.config.time_budget()
 
@@ -334,7 +334,7 @@ def test_concurrent_calls_each_end_by_their_own_deadline() -> None:
                     name = v3.get_account_licenses_status(ACCOUNT if i % 2 else SLOW_ACCOUNT)
                     outcome = f"ok {name.account_name}"
                 except APITimeoutError as exc:
-                    outcome = "deadline" if "1.5 s (connect + read timeout)" in str(exc) else ""
+                    outcome = "deadline" if "3 s (connect + read timeout)" in str(exc) else ""
                 return outcome, time.monotonic() - start
 
             with ThreadPoolExecutor(16) as pool:
