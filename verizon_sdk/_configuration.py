@@ -75,8 +75,9 @@ SERVER_SUFFIXES: dict[Server, str] = {
 def attempt_deadline(connect: float, read: float) -> float:
     """Wall-clock seconds one HTTP attempt may take, from connecting to the last body byte.
 
-    The one definition both drivers enforce (``_connections`` on ``requests``, the async
-    transport on httpx) and :meth:`Configuration.time_budget` counts: connect + read.
+    The one definition: ``_connections`` enforces it on the sync client's sockets and
+    :meth:`Configuration.time_budget` counts it; the async transport ends each attempt after
+    the same connect + read seconds.
     """
     return connect + read
 
@@ -363,7 +364,7 @@ class Configuration:
         return self.server_url(Server.M2M) + LOGIN_PATH
 
     def time_budget(self) -> float:
-        """Most seconds one HTTP exchange (all its retries) takes, whatever the server does.
+        """Most seconds one HTTP exchange (all its retries) takes, whatever the server sends.
 
         ``(max_retries + 1) * timeout.deadline`` (each attempt ends by its wall-clock
         deadline, connect + read, even against a server that trickles bytes) plus, before
