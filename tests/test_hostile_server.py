@@ -1210,3 +1210,21 @@ def test_item5_json_on_a_nearly_exhausted_stack_is_a_value_error() -> None:
     with pytest.raises(ValueError, match="too deep for the stack left"):
         with_headroom(lambda: load_json(text), headroom=12)
     assert with_headroom(lambda: parse_json_text(text), headroom=12) is None
+
+
+# -- item 9: a trickling server cannot outlive the deadline (section owned by "deadline") ----
+# tests/test_deadline.py has the whole set: token, login, POST, HTTPS, reuse, threads, drain.
+
+
+@pytest.mark.parametrize("part", ["head", "body"])
+def test_an_answer_trickled_1_byte_per_0_2_s_ends_by_the_deadline(part: str) -> None:
+    from tests.test_deadline import TrickleServer, status_times_out  # it imports this module
+
+    trickle = TrickleServer(slow={("GET", STATUS_PATH): part})
+    try:
+        body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False}).ljust(60)
+        trickle.route("GET", STATUS_PATH, lambda _: http(200, body))
+        status_times_out(trickle, 0)  # within time_budget() + 2 s, naming the deadline
+    finally:
+        trickle.close()
+    assert [r.path for r in trickle.requests] == [TOKEN_PATH, STATUS_PATH]
