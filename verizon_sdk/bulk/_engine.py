@@ -14,14 +14,13 @@ from verizon_sdk._checks import check_device_id
 from verizon_sdk._pagination import CursorWalk
 from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
-    FAILURE_STATUSES,
     IN_FLIGHT_PER_WORKER,
     Action,
     _describe,
     _error_outcome,
-    _norm,
     _text,
-    in_asked_for_state,
+    judge_answer,
+    reconciled_outcome,
     stops_the_run,
 )
 from verizon_sdk.bulk._steps import drive_steps
@@ -152,8 +151,6 @@ class _Run:
         self.journal = journal
         self.started = time.monotonic()
         self.done = 0
-        #: Ids answered with a status the SDK does not know: reconciliation checks them.
-        self.to_verify: set[str] = set()
         #: The chunk being handed to the pool (an interrupt may land in between).
         self.submitting: tuple[int, list[str]] | None = None
 
@@ -316,30 +313,20 @@ class _Run:
                 record = shared[key] = self.judge(key, index)
             self.records[device_id] = record
             counts[record.outcome] += 1
-            if record.outcome is Outcome.FAILED and record.error is not None:
-                self.to_verify.add(device_id)
         return counts
 
     def judge(self, key: tuple[Any, ...], index: int) -> DeviceResult:
         if key[0] is Outcome.UNKNOWN:
             return DeviceResult(Outcome.UNKNOWN, error=key[1], chunk=index)
         status, reason = key
-        if in_asked_for_state(self.action, status, reason):
-            return DeviceResult(Outcome.SUCCEEDED, status, reason, chunk=index)
-        if _norm(status) in FAILURE_STATUSES:
-            return DeviceResult(Outcome.FAILED, status, reason, chunk=index)
-        return DeviceResult(
-            Outcome.FAILED,
-            status,
-            reason,
-            error=f"status {status!r} is not one the SDK knows",
-            chunk=index,
-        )
+        outcome, note = judge_answer(self.action, status, reason)
+        return DeviceResult(outcome, status, reason, error=note, chunk=index)
 
     # -- reconciliation ---------------------------------------------------------------------
 
     def reconcile(self) -> None:
-        """Settle the ``unknown`` ids and unrecognised statuses by reading the license list."""
+        """Settle the ``unknown`` ids (unrecognised statuses included) by reading the license
+        list; if it cannot be read they stay ``unknown``."""
         drive_steps(self.reconcile_steps(), self.fetch)
 
     def reconcile_steps(self) -> Generator[str | None, Any, None]:
@@ -347,11 +334,7 @@ class _Run:
 
         A driver sends back the page, or throws in the error its fetch raised.
         """
-        ambiguous = [
-            d
-            for d, r in self.records.items()
-            if r.outcome is Outcome.UNKNOWN or d in self.to_verify
-        ]
+        ambiguous = [d for d, r in self.records.items() if r.outcome is Outcome.UNKNOWN]
         if not ambiguous:
             return
         try:
@@ -363,15 +346,9 @@ class _Run:
         wanted = self.action == "assign"
         for device_id in ambiguous:
             before = self.records[device_id]
-            done = (device_id in licensed) == wanted
+            outcome = reconciled_outcome(before, (device_id in licensed) == wanted)
             state = "lists" if device_id in licensed else "does not list"
             found = f"reconciled: the account {state} the device as licensed"
-            if done:
-                outcome = Outcome.SUCCEEDED
-            elif before.outcome is Outcome.FAILED:
-                outcome = Outcome.FAILED
-            else:
-                outcome = Outcome.NOT_ATTEMPTED
             error = found if before.error is None else f"{before.error}; {found}"
             self.records[device_id] = replace(before, outcome=outcome, error=error, reconciled=True)
         if self.journal is not None:

@@ -138,7 +138,6 @@ def resume_run(
     action: Action = "assign" if journal.meta["action"] == "assign" else "remove"
     acc = journal.meta["account"]
     send, fetch = wire(pipeline, action, acc)
-    records = result._records
     run = _Run(
         result,
         action,
@@ -161,11 +160,6 @@ def resume_run(
     run.chunks = journal.chunks("planned")
     run.valid = [d for _, ids in run.chunks for d in ids]
     run.total_chunks = len(run.chunks)
-    run.to_verify = {
-        d
-        for d, r in records.items()
-        if r.outcome is Outcome.FAILED and r.error is not None and not r.reconciled
-    }
     if bar_factory is not None:
         run.bar = bar_factory(total=len(run.valid), unit="id", desc=f"{action} {acc}")
     run.started = started
