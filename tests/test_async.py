@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ACCESS_TOKEN, ACCOUNT, API_ROOT, M2M_TOKEN, make_client
 from tests.sim_helpers import LOGIN, TOKEN, sim_client
@@ -596,3 +598,26 @@ def test_a_client_the_sdk_builds_sends_the_same_headers() -> None:
         assert sent.headers["user-agent"].startswith("verizon-sdk/")
         assert sent.headers["authorization"].startswith("Bearer ")
     assert json.loads(assign.raw_body) == {"deviceList": [DEVICE]}
+
+
+@settings(max_examples=100, deadline=None)
+@given(cursor=st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=12))
+def test_a_request_url_is_the_one_httpx_builds_from_params(cursor: str) -> None:
+    client = AsyncVerizonClient(
+        configuration=make_client().config,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(500))),
+    )
+    pipeline = client._pipeline
+    query = {"lastSeenDeviceId": cursor, "startIndex": "7"}
+    expected = httpx.AsyncClient().build_request("GET", V3, params=query).url
+    assert pipeline._target(V3, query) == expected
+    assert str(pipeline._target(V3, query)) == str(expected)
+    assert pipeline._target(V3, {}) == httpx.URL(V3)
+
+
+def test_the_parsed_urls_are_bounded() -> None:
+    client = AsyncVerizonClient(configuration=make_client().config)
+    pipeline = client._pipeline
+    for n in range(600):
+        pipeline._target(V3, {"lastSeenDeviceId": str(n)})
+    assert 0 < len(pipeline._urls) <= 256

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import closing
 from typing import Any
+from urllib.parse import urlencode
 
 from verizon_sdk._async_transport import Answer, AsyncTransport, build_async_client, httpx
 from verizon_sdk._auth import Auth, AuthFlow, AuthRequest, AuthResponse, Credentials
@@ -40,6 +41,9 @@ from verizon_sdk.exceptions import (
 __all__ = ["AsyncAuthDriver", "AsyncPipeline", "httpx", "status_error"]
 
 logger = logging.getLogger("verizon_sdk")
+
+#: Request URLs kept parsed (see ``AsyncPipeline._target``); past it the cache starts again.
+_PARSED_URLS = 256
 
 
 def status_error(endpoint: Endpoint[Any], answer: Answer) -> APIStatusError:
@@ -137,6 +141,7 @@ class AsyncPipeline:
         self.auth = Auth.for_configuration(config, self.redactor)
         self._driver = AsyncAuthDriver(self.transport, self.redactor)
         self._sent: tuple[Mapping[str, str], dict[str, str], httpx.Headers] | None = None
+        self._urls: dict[str, httpx.URL] = {}
 
     def _headers_with(self, credentials: Credentials) -> tuple[dict[str, str], httpx.Headers]:
         """The headers of a licenses request, as a dict and as ``httpx.Headers``, built once
@@ -150,6 +155,19 @@ class AsyncPipeline:
             self._sent = built
         return built[1], built[2]
 
+    def _target(self, url: str, query: Mapping[str, str]) -> httpx.URL:
+        """``url`` with ``query``, parsed once for the requests that repeat it (a bulk run's
+        chunks, a status page polled): httpx parses a URL string and merges ``params`` on every
+        request, which costs more than the rest of building it. The query is encoded as httpx
+        encodes ``params`` (``urllib.parse.urlencode``)."""
+        full = f"{url}?{urlencode(query)}" if query else url
+        parsed = self._urls.get(full)
+        if parsed is None:
+            if len(self._urls) >= _PARSED_URLS:
+                self._urls.clear()
+            parsed = self._urls[full] = httpx.URL(full)
+        return parsed
+
     async def aclose(self) -> None:
         await self.transport.aclose()
 
@@ -162,12 +180,11 @@ class AsyncPipeline:
         method = str(endpoint.method)
         what = f"{method} {endpoint.server.value} {endpoint.name}"
         client = self.transport.client
+        target = self._target(url, query)
 
         async def send(credentials: Credentials) -> Answer:
             sent, prepared = self._headers_with(credentials)
-            request = client.build_request(
-                method, url, params=query, headers=prepared, content=content
-            )
+            request = client.build_request(method, target, headers=prepared, content=content)
             answer = await self.transport.send(request, what, idempotent=method in SAFE_METHODS)
             answer.request = SafeRequest(_Sent(method, str(request.url), sent))
             if logger.isEnabledFor(logging.DEBUG):  # the URL is redacted only for a shown line
