@@ -1079,6 +1079,27 @@ def test_item5_property_the_depth_check_is_exact(tree: Any, wrap: int, ascii_onl
     assert nests_too_deep(text) == (tree_depth(tree) > MAX_JSON_DEPTH)
 
 
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.sampled_from('[]{}"\\ab,:1'), max_size=120))
+@example(text="[" * 40)  # unbalanced
+@example(text="[" * 20 + "{" * 20 + "]" * 20)
+def test_item5_property_the_depth_check_takes_any_text(text: str) -> None:
+    from verizon_sdk._wire import load_json, nests_too_deep
+
+    assert nests_too_deep(text) in (True, False)
+    with contextlib.suppress(ValueError):  # not JSON, or too deep: the one error it raises
+        load_json(text)
+
+
+def test_item5_json_on_a_nearly_exhausted_stack_is_a_value_error() -> None:
+    from verizon_sdk._wire import load_json, parse_json_text
+
+    text = nested(30)  # within the limit, but deeper than the stack left
+    with pytest.raises(ValueError, match="too deep for the stack left"):
+        with_headroom(lambda: load_json(text), headroom=12)
+    assert with_headroom(lambda: parse_json_text(text), headroom=12) is None
+
+
 # -- items 1, 2, the remaining surfaces: echoed secrets through the bulk reports and the CLI ---
 
 
@@ -1189,24 +1210,3 @@ def test_an_echoed_secret_is_masked_in_bulk_reports_and_the_cli(
         lambda: caplog.text,
     )
     assert_hidden_in_reports(secret, shown)
-
-
-@settings(max_examples=200, deadline=None)
-@given(text=st.text(st.sampled_from('[]{}"\\ab,:1'), max_size=120))
-@example(text="[" * 40)  # unbalanced
-@example(text="[" * 20 + "{" * 20 + "]" * 20)
-def test_item5_property_the_depth_check_takes_any_text(text: str) -> None:
-    from verizon_sdk._wire import load_json, nests_too_deep
-
-    assert nests_too_deep(text) in (True, False)
-    with contextlib.suppress(ValueError):  # not JSON, or too deep: the one error it raises
-        load_json(text)
-
-
-def test_item5_json_on_a_nearly_exhausted_stack_is_a_value_error() -> None:
-    from verizon_sdk._wire import load_json, parse_json_text
-
-    text = nested(30)  # within the limit, but deeper than the stack left
-    with pytest.raises(ValueError, match="too deep for the stack left"):
-        with_headroom(lambda: load_json(text), headroom=12)
-    assert with_headroom(lambda: parse_json_text(text), headroom=12) is None
