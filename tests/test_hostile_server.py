@@ -1210,3 +1210,21 @@ def test_an_echoed_secret_is_masked_in_bulk_reports_and_the_cli(
         lambda: caplog.text,
     )
     assert_hidden_in_reports(secret, shown)
+
+
+# -- item 9: a trickling server cannot outlive the deadline (section owned by "deadline") ----
+# tests/test_deadline.py has the whole set: token, login, POST, HTTPS, reuse, threads, drain.
+
+
+@pytest.mark.parametrize("part", ["head", "body"])
+def test_an_answer_trickled_1_byte_per_0_2_s_ends_by_the_deadline(part: str) -> None:
+    from tests.test_deadline import TrickleServer, status_times_out  # it imports this module
+
+    trickle = TrickleServer(slow={("GET", STATUS_PATH): part})
+    try:
+        body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False}).ljust(60)
+        trickle.route("GET", STATUS_PATH, lambda _: http(200, body))
+        status_times_out(trickle, 0)  # within time_budget() + 2 s, naming the deadline
+    finally:
+        trickle.close()
+    assert [r.path for r in trickle.requests] == [TOKEN_PATH, STATUS_PATH]
