@@ -25,11 +25,13 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _run_quick(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run_quick(
+    out: Path, *options: str, script: str = "run.py", results: str = "results.json"
+) -> tuple[subprocess.CompletedProcess[str], Any]:
     done = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
+            str(ROOT / "benchmarks" / script),
             "--quick",
             "--out",
             str(out),
@@ -42,7 +44,7 @@ def _run_quick(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[st
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    return done, json.loads((out / "results.json").read_text())
+    return done, json.loads((out / results).read_text())
 
 
 @pytest.mark.parametrize("without", ["", "published,chart"], ids=["available", "without-optional"])
@@ -112,21 +114,7 @@ def test_startup_case_reports_whole_process_ratio_and_modules(tmp_path: Path) ->
 
 
 def test_async_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "async_bench.py"),
-            "--quick",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    results = json.loads((tmp_path / "async.json").read_text())
+    _, results = _run_quick(tmp_path, script="async_bench.py", results="async.json")
     assert results["bulk"]["devices"] == 5000
     assert set(results["bulk"]["cpu_ms_per_chunk"]) == {"async", "threads"}
     assert results["status"]["ratio_sdk_over_raw"]["median"] > 0
@@ -135,3 +123,13 @@ def test_async_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
     assert len(results["load_average"]["before"]) == 3
     assert "CPU per 1,000-id chunk" in (tmp_path / "async.md").read_text()
     assert "load average (1 min)" in (tmp_path / "async.md").read_text()
+
+
+def test_deadline_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
+    _, results = _run_quick(tmp_path, script="deadline.py", results="deadline.json")
+    assert set(results["cases"]) == {"status100", "status1000"}
+    for case in results["cases"].values():
+        for clock in ("wall", "cpu"):
+            assert set(case[clock]["seconds_per_call"]) == {"deadline", "no_deadline"}
+            assert case[clock]["ratio deadline / no_deadline"]["median"] > 0
+    assert "| status100, cpu time |" in (tmp_path / "deadline.md").read_text()
