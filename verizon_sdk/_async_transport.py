@@ -133,7 +133,7 @@ class AsyncTransport:
     ) -> None:
         self.client = client
         self.owns_client = owns_client
-        self.deadline = config.timeout.connect + config.timeout.read
+        self.deadline = config.timeout.deadline  # the one definition the sync pools use
         self.max_response_bytes = config.max_response_bytes
         # one slot per connection: the deadline starts when the attempt has a connection
         self._slots = asyncio.Semaphore(config.pool_maxsize)
