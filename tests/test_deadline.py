@@ -14,6 +14,7 @@ of these calls lasts 10 s or more (the trickle's length), or never fails at all.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import socket
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import urllib3.util.connection
 
 from tests.test_hostile_server import (
     ACCOUNT,
@@ -40,6 +42,7 @@ from tests.test_hostile_server import (
 from verizon_sdk import (
     Configuration,
     M2MSessionCredentials,
+    ProxySettings,
     ThingspaceOauthCredentials,
     Timeout,
     VerizonClient,
@@ -384,3 +387,128 @@ def test_an_answer_trickled_within_the_deadline_is_read_whole(trickle: TrickleSe
     with fast_client(trickle, 0, timeout=(4, 8)) as client:
         summary = client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     assert summary.account_name == ACCOUNT
+
+
+# -- through a tunnelling (CONNECT) proxy ------------------------------------------------------
+
+
+@dataclass
+class TunnelProxy(HostileServer):
+    """A ``CONNECT`` proxy on 127.0.0.1 piping each tunnel to its target; while ``trickle``,
+    it sends its ``200`` answer one byte every ``byte_delay`` seconds (7.6 s in all).
+    ``requests`` holds the ``CONNECT`` requests it got."""
+
+    trickle: bool = False
+    byte_delay: float = 0.1
+
+    def _serve(self, conn: Any) -> None:
+        with conn:
+            try:
+                conn.settimeout(10)
+                request = self._read(conn)
+                self.requests.append(request)
+                established = b"HTTP/1.1 200 Connection established\r\nX-Pad: " + b"." * 36
+                established += b"\r\n\r\n"
+                for i in range(len(established) if self.trickle else 0):
+                    conn.sendall(established[i : i + 1])
+                    time.sleep(self.byte_delay)
+                conn.sendall(b"" if self.trickle else established)
+                host, port = request.path.rsplit(":", 1)
+                with socket.create_connection((host, int(port)), timeout=10) as upstream:
+                    back = threading.Thread(target=self._pipe, args=(upstream, conn))
+                    back.start()
+                    self._pipe(conn, upstream)
+                    back.join(10)
+            except (OSError, ValueError):  # the client went away
+                pass
+
+    @staticmethod
+    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                with contextlib.suppress(OSError):
+                    end.shutdown(socket.SHUT_RDWR)
+
+
+@pytest.fixture
+def tunnel() -> Iterator[tuple[TunnelProxy, TrickleServer, dict[str, Any]]]:
+    """A proxy, an HTTPS server answering the status (``Connection: close``) behind it, and
+    the client options that go through the proxy."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(CERT)
+    proxy, server = TunnelProxy(), TrickleServer(tls=context)
+    server.route("GET", STATUS_PATH, lambda _: answer(200, STATUS_BODY))
+    server.route("POST", ASSIGN_PATH, lambda _: answer(200, STATUS_BODY))
+    address = ProxySettings(address="http://127.0.0.1", port=proxy.port)
+    yield proxy, server, {"verify": str(CERT), "proxy_settings": address}
+    proxy.close()
+    server.close()
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_a_trickled_connect_answer_ends_at_the_deadline(
+    tunnel: tuple[TunnelProxy, TrickleServer, dict[str, Any]], retries: int
+) -> None:
+    """The attempt starts when it takes the connection, before the proxy's ``CONNECT``."""
+    proxy, server, options = tunnel
+    proxy.trickle = True
+    error = status_times_out(server, retries, **options)
+    assert error.never_sent  # the tunnel never opened: the token request never left
+    assert server.paths() == []
+    assert [r.method for r in proxy.requests] == ["CONNECT"] * (retries + 1)
+
+
+def test_a_call_after_a_tunnel_closed_and_a_pause_past_the_deadline_succeeds(
+    tunnel: tuple[TunnelProxy, TrickleServer, dict[str, Any]],
+) -> None:
+    """The pooled connection object re-opened through the proxy has the new attempt's
+    deadline, not the one its last attempt left on it."""
+    proxy, server, options = tunnel
+    with fast_client(server, 0, **options) as client:
+        v3 = client.software_management_licenses_v3
+        assert v3.get_account_licenses_status(ACCOUNT).account_name == ACCOUNT
+        time.sleep(client.config.timeout.deadline + 0.5)
+        assert v3.get_account_licenses_status(ACCOUNT).account_name == ACCOUNT
+    assert server.paths() == [TOKEN_PATH, STATUS_PATH, STATUS_PATH]
+    assert len(proxy.requests) == 3  # Connection: close: a tunnel each
+
+
+def test_a_post_whose_connect_answer_trickles_is_reported_not_sent(
+    tunnel: tuple[TunnelProxy, TrickleServer, dict[str, Any]],
+) -> None:
+    """Nothing of the request leaves before the tunnel is open: a connect timeout, which is
+    retried for every method and reported as never sent."""
+    proxy, server, options = tunnel
+    devices = V3LicenseIMEI(device_list=["990000000000001"])
+    with fast_client(server, 1, **options) as client:
+        v3 = client.software_management_licenses_v3
+        v3.get_account_licenses_status(ACCOUNT)  # the token, through a fast tunnel
+        proxy.trickle = True
+        error, seconds = timed(lambda: v3.assign_licenses_to_devices(ACCOUNT, devices))
+    assert_deadline(error, seconds, client.config)
+    assert error.never_sent
+    assert "before anything was sent" in str(error) and "may have" not in str(error)
+    assert server.paths() == [TOKEN_PATH, STATUS_PATH]  # the POST never reached the server
+    assert len(proxy.requests) == 2 + 2  # two tunnels before, two trickled (retried once)
+
+
+def test_a_socket_connected_past_the_deadline_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[socket.socket] = []
+    connect = urllib3.util.connection.create_connection
+
+    def recorded(*args: Any, **kwargs: Any) -> socket.socket:
+        opened.append(connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", recorded)
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        connection = _Connection("127.0.0.1", listener.getsockname()[1], timeout=5)
+        connection.start_attempt(0.0)
+        with pytest.raises(DeadlineExceeded):
+            connection.connect()
+    assert [s.fileno() for s in opened] == [-1]  # closed, not left to the garbage collector

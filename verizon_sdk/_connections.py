@@ -24,12 +24,14 @@ from __future__ import annotations
 import http.client
 import io
 import math
+import threading
 import time
 from typing import Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.util.timeout import _DEFAULT_TIMEOUT
+from urllib3.exceptions import ConnectTimeoutError
+from urllib3.util.timeout import _DEFAULT_TIMEOUT, Timeout
 
 from verizon_sdk._configuration import attempt_deadline
 from verizon_sdk._connection_errors import DeadlineExceeded
@@ -41,6 +43,32 @@ def _exceeded(seconds: float) -> DeadlineExceeded:
     return DeadlineExceeded(
         f"the attempt ran past its wall-clock deadline of {seconds:g} s (connect + read timeout)"
     )
+
+
+def _bound(sock: Any, deadline: float, seconds: float) -> bool:
+    """Lower ``sock``'s timeout to the time left before ``deadline`` when that is shorter
+    (then True); raise :class:`DeadlineExceeded` (of ``seconds``) when none is left."""
+    left = deadline - time.monotonic()
+    timeout = sock.gettimeout()
+    if left >= (math.inf if timeout is None else timeout):
+        return False
+    if left <= 0:
+        raise _exceeded(seconds)
+    sock.settimeout(left)
+    return True
+
+
+def _attempt_seconds(timeout: Timeout) -> float:
+    """The deadline of an attempt under ``timeout``: connect + read, none without both."""
+    connect, read = timeout.connect_timeout, timeout.read_timeout
+    if isinstance(connect, (int, float)) and isinstance(read, (int, float)):
+        return attempt_deadline(connect, read)
+    return math.inf
+
+
+#: ``seconds``: the deadline of the attempt this thread's ``urlopen`` is making, for
+#: ``_get_conn`` to start when it takes the connection.
+_attempt = threading.local()
 
 
 class _SkipInterimResponse(http.client.HTTPResponse):
@@ -73,13 +101,8 @@ class _DeadlineIO(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int | None:
-        left = self._deadline - time.monotonic()
-        timeout = self._sock.gettimeout()
-        if left >= (math.inf if timeout is None else timeout):
+        if not _bound(self._sock, self._deadline, self._seconds):
             return self._raw.readinto(buffer)  # type: ignore[no-any-return]
-        if left <= 0:
-            raise _exceeded(self._seconds)
-        self._sock.settimeout(left)
         try:
             return self._raw.readinto(buffer)  # type: ignore[no-any-return]
         except TimeoutError:
@@ -116,18 +139,21 @@ class _Connection(HTTPConnection):
         self.deadline = time.monotonic() + seconds
 
     def _bound(self, sock: Any) -> None:
-        """Lower ``sock``'s timeout to the time left, when that is shorter; raise past it."""
-        left = self.deadline - time.monotonic()
-        timeout = sock.gettimeout()
-        if left < (math.inf if timeout is None else timeout):
-            if left <= 0:
-                raise _exceeded(self.seconds)
-            sock.settimeout(left)
+        _bound(sock, self.deadline, self.seconds)
 
     def _new_conn(self) -> Any:
         sock = super()._new_conn()
-        self._bound(sock)  # the TLS handshake that follows
+        try:
+            self._bound(sock)  # the CONNECT or the TLS handshake that follows
+        except DeadlineExceeded:
+            sock.close()
+            raise
         return sock
+
+    def _tunnel(self) -> None:
+        super()._tunnel()
+        if self.sock is not None:
+            self._bound(self.sock)  # the TLS handshake with the target that follows
 
     def send(self, data: Any) -> None:
         if self.sock is not None:
@@ -146,15 +172,32 @@ class _HTTPSConnection(_Connection, HTTPSConnection):
 class _DeadlinePool(HTTPConnectionPool):
     ConnectionCls = _Connection
 
-    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        # One call per attempt (urllib3 retries by calling urlopen again): the deadline starts.
-        timeout = self._get_timeout(kwargs.get("timeout", _DEFAULT_TIMEOUT))
-        connect, read = timeout.connect_timeout, timeout.read_timeout
-        if isinstance(connect, (int, float)) and isinstance(read, (int, float)):
-            conn.start_attempt(attempt_deadline(connect, read))
-        else:
-            conn.start_attempt(math.inf)
-        return super()._make_request(conn, method, url, *args, **kwargs)
+    def urlopen(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        # One call per attempt (urllib3 retries by calling urlopen again); timeout is the
+        # sixth argument after url.
+        timeout = args[5] if len(args) > 5 else kwargs.get("timeout", _DEFAULT_TIMEOUT)
+        _attempt.seconds = _attempt_seconds(self._get_timeout(timeout))
+        return super().urlopen(method, url, *args, **kwargs)
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        # urlopen takes the connection for the attempt: its deadline starts, before a proxy's
+        # CONNECT (_prepare_proxy) or the request.
+        conn: Any = super()._get_conn(timeout)
+        conn.start_attempt(getattr(_attempt, "seconds", math.inf))
+        return conn
+
+    def _put_conn(self, conn: Any) -> None:
+        if conn is not None:
+            conn.deadline = math.inf  # back in the pool: the attempt has ended
+        super()._put_conn(conn)
+
+    def _prepare_proxy(self, conn: Any) -> None:
+        try:
+            super()._prepare_proxy(conn)
+        except DeadlineExceeded as exc:
+            # The tunnel is not open: nothing of the request left. A connect timeout to
+            # urllib3 (retried for every method) and to the SDK's error ("never sent").
+            raise ConnectTimeoutError(conn, f"Tunnel through the proxy not ready: {exc}") from exc
 
 
 class _HTTPSPool(_DeadlinePool, HTTPSConnectionPool):
