@@ -4,19 +4,24 @@ urllib3 and ``requests`` time each socket operation, never the exchange: ``http.
 the status line and the headers with blocking ``readline`` calls and the body chunk by chunk,
 so a server sending one byte a second never trips a 5 s read timeout. Here every attempt has a
 wall-clock deadline, :attr:`Timeout.deadline <verizon_sdk._configuration.Timeout.deadline>`
-seconds (connect + read) from its start (:meth:`_DeadlinePool._make_request`), and each socket
-operation of the attempt is bounded by what is left of it:
+seconds (connect + read) from its start: when ``urlopen`` takes the connection for it
+(:meth:`_DeadlinePool._get_conn`), before a tunnelling proxy's ``CONNECT`` (``_prepare_proxy``)
+and the request; it ends when the connection goes back to the pool. Each socket operation of
+the attempt is bounded by what is left of it:
 
-- each send (request line, headers, body; ``sendall`` is bounded in total by CPython) and the
-  TLS handshake (after the TCP connect, which the connect timeout bounds);
+- each send (``CONNECT``, request line, headers, body; ``sendall`` is bounded in total by
+  CPython) and the TLS handshake (after the TCP connect, which the connect timeout bounds, and
+  after a proxy's ``CONNECT`` answer);
 - each receive of the response (status line, 1xx interim responses, headers, every body
   chunk, a proxy's ``CONNECT`` answer): the response reads through :class:`_DeadlineIO`.
 
 Past the deadline the operation raises
 :class:`~verizon_sdk._connection_errors.DeadlineExceeded`, a ``TimeoutError``: urllib3 handles
 it as a read timeout, closes the connection (it never goes back to the pool as it is) and asks
-the retry policy as for a read timeout. The cost is a clock read per socket operation; the
-socket timeout is changed only when less than the usual timeout is left.
+the retry policy as for a read timeout; while the tunnel is being opened, nothing of the request
+has left, so it is a ``ConnectTimeoutError`` instead (retried for every method; "never sent").
+The cost is a clock read per socket operation and a thread-local per attempt; the socket
+timeout is changed only when less than the usual timeout is left.
 """
 
 from __future__ import annotations
