@@ -14,7 +14,6 @@ of these calls lasts 10 s or more (the trickle's length), or never fails at all.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import json
 import socket
@@ -30,6 +29,7 @@ from typing import Any
 import pytest
 import urllib3.util.connection
 
+from tests.sim_helpers import Gate
 from tests.test_hostile_server import (
     ACCOUNT,
     LOGIN_PATH,
@@ -395,7 +395,7 @@ def test_an_answer_trickled_within_the_deadline_is_read_whole(trickle: TrickleSe
 @dataclass
 class TunnelProxy(HostileServer):
     """A ``CONNECT`` proxy on 127.0.0.1 piping each tunnel to its target; while ``trickle``,
-    it sends its ``200`` answer one byte every ``byte_delay`` seconds (7.6 s in all).
+    it sends its ``200`` answer one byte every ``byte_delay`` seconds (8.4 s in all).
     ``requests`` holds the ``CONNECT`` requests it got."""
 
     trickle: bool = False
@@ -409,30 +409,19 @@ class TunnelProxy(HostileServer):
                 self.requests.append(request)
                 established = b"HTTP/1.1 200 Connection established\r\nX-Pad: " + b"." * 36
                 established += b"\r\n\r\n"
+                if not self.trickle:
+                    conn.sendall(established)
                 for i in range(len(established) if self.trickle else 0):
                     conn.sendall(established[i : i + 1])
                     time.sleep(self.byte_delay)
-                conn.sendall(b"" if self.trickle else established)
                 host, port = request.path.rsplit(":", 1)
                 with socket.create_connection((host, int(port)), timeout=10) as upstream:
-                    back = threading.Thread(target=self._pipe, args=(upstream, conn))
+                    back = threading.Thread(target=Gate._pump, args=(upstream, conn))
                     back.start()
-                    self._pipe(conn, upstream)
+                    Gate._pump(conn, upstream)
                     back.join(10)
             except (OSError, ValueError):  # the client went away
                 pass
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for end in (source, sink):
-                with contextlib.suppress(OSError):
-                    end.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture
