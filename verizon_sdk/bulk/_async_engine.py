@@ -50,9 +50,9 @@ class AsyncRun(_Run):
                     and position < self.total_chunks
                     and len(in_flight) < self.max_workers
                 ):
-                    index, ids = self.chunks[position]
-                    if self.journal is not None:
-                        self.journal.sending(index)  # durable before the POST can leave
+                    index = self.chunks[position]
+                    ids = self.store.chunk_ids(index)
+                    self.store.sending(index)  # a journal: durable before the POST can leave
                     task = asyncio.ensure_future(_asend(self.send, index, ids))
                     in_flight[task] = (index, ids)
                     position += 1

@@ -1,14 +1,16 @@
 """A crash-safe record of a bulk run in SQLite (WAL): what was planned, sent and settled.
 
-The engine calls one method per state change, each a short transaction of its own:
-:meth:`Journal.create` writes the whole plan (every distinct id, each chunk ``planned``) into
-a new file atomically (written beside ``path`` and renamed into place, so a crash leaves either
-no journal or a complete plan); :meth:`Journal.sending` commits a chunk's ``sending`` state
-durably (``synchronous=FULL``) *before* its POST leaves; :meth:`Journal.settle` writes the
-chunk's outcomes and ``settled``; :meth:`Journal.reconciled` writes what reconciliation found;
-:meth:`Journal.finish` marks the run finished with its summary. A chunk left ``sending`` by a
-crash is never re-sent blindly: :func:`verizon_sdk.bulk.resume_run` settles it by reading the
-license list first.
+The journal is also the run's record store (:mod:`verizon_sdk.bulk._journal_store`): the ids
+are streamed into it as they are read, and outcomes are written as they are known, so the run
+holds no per-id state in Python. :meth:`Journal.start` begins the plan in a file beside
+``path``; :meth:`Journal.add` inserts each batch of ids (SQLite collapses repeats on the
+``device_id`` key); :meth:`Journal.commit_plan` cuts the valid ids into ``planned`` chunks,
+syncs the file and renames it into place, so a crash leaves either no journal or a complete
+plan. Then :meth:`Journal.sending` commits a chunk's ``sending`` state durably
+(``synchronous=FULL``) *before* its POST leaves; :meth:`Journal.write` writes outcomes (and
+``settled``); :meth:`Journal.finish` marks the run finished with its summary. A chunk left
+``sending`` by a crash is never re-sent blindly: :func:`verizon_sdk.bulk.resume_run` settles
+it by reading the license list first.
 
 Only ids, the service's statuses and reasons, and the SDK's explanations are written; no
 credential, token or header. The connection is opened with ``check_same_thread=False`` and
@@ -26,7 +28,7 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from verizon_sdk.bulk._result import _PENDING, BulkResult, DeviceResult, Outcome
+from verizon_sdk.bulk._records import DeviceResult, Groups
 from verizon_sdk.exceptions import ValidationError
 
 #: The layout version this SDK writes and reads.
@@ -36,7 +38,7 @@ FORMAT_NAME = "verizon-sdk bulk journal"
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE ids (
-    pos INTEGER PRIMARY KEY, device_id TEXT NOT NULL, chunk INTEGER,
+    pos INTEGER PRIMARY KEY, device_id TEXT NOT NULL UNIQUE, chunk INTEGER,
     occurrences INTEGER NOT NULL, outcome TEXT, status TEXT, reason TEXT, error TEXT,
     reconciled INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE chunks (idx INTEGER PRIMARY KEY, state TEXT NOT NULL, sent INTEGER NOT NULL);
@@ -56,18 +58,16 @@ def _refuse(path: str, why: str) -> ValidationError:
     return ValidationError("journal", f"{path}: {why}; nothing was sent")
 
 
-def _plan_rows(result: BulkResult, chunk_size: int) -> Iterator[tuple[Any, ...]]:
-    """One ``ids`` row per distinct id; the valid (pending) ids are chunked in input order."""
-    duplicates = result.duplicates
-    position = 0
-    for device_id, record in result._records.items():
-        if record is _PENDING:
-            yield device_id, position // chunk_size, duplicates.get(device_id, 1), None, None, 0
-            position += 1
-        else:
-            occurrences = duplicates.get(device_id, 1)
-            outcome = record.outcome.value
-            yield device_id, None, occurrences, outcome, record.error, int(record.invalid)
+def _fsync_rename(partial: str, path: str) -> None:
+    """Sync ``partial``, rename it to ``path``, and sync the directory (the rename too)."""
+    with open(partial, "rb+") as file:
+        os.fsync(file.fileno())
+    os.replace(partial, path)
+    directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
 
 
 class Journal:
@@ -77,61 +77,90 @@ class Journal:
         self.path = path
         self._db = connection
         self.meta = meta
+        #: The file being planned (renamed to ``path`` by :meth:`commit_plan`), else None.
+        self.partial: str | None = None
 
     # -- opening ----------------------------------------------------------------------------
 
     @classmethod
-    def create(
-        cls, path: str | os.PathLike[str], result: BulkResult, valid: list[str], chunk_size: int
+    def start(
+        cls, path: str | os.PathLike[str], action: str, account: str, chunk_size: int
     ) -> Journal:
-        """Write a new journal holding the plan for ``valid`` (the ids in ``result``)."""
+        """Begin a new journal's plan beside ``path``; :meth:`add` ids, then :meth:`commit_plan`."""
         path = os.fspath(path)
         partial = f"{path}.partial"
         with contextlib.suppress(FileNotFoundError):
             os.remove(partial)
-        db = sqlite3.connect(partial, isolation_level=None)
-        try:
-            # no rollback journal or syncs while writing the partial file: a crash leaves only
-            # the partial file, never read; it is synced once before the rename
-            db.execute("PRAGMA journal_mode=OFF")
-            db.execute("PRAGMA synchronous=OFF")
-            db.executescript(_SCHEMA)
-            db.execute("BEGIN")
-            meta = {
-                "format": FORMAT_NAME,
-                "format_version": str(FORMAT_VERSION),
-                "api": "v3",
-                "action": result.action,
-                "account": result.account,
-                "chunk_size": str(chunk_size),
-                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "state": "running",
-            }
-            db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
-            db.executemany(
-                "INSERT INTO ids (device_id, chunk, occurrences, outcome, error, invalid)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                _plan_rows(result, chunk_size),
+        db = sqlite3.connect(partial, isolation_level=None, check_same_thread=False)
+        # no rollback journal or syncs while writing the partial file: a crash leaves only
+        # the partial file, never read; it is synced once before the rename
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.executescript(_SCHEMA)
+        db.execute("BEGIN")
+        meta = {
+            "format": FORMAT_NAME,
+            "format_version": str(FORMAT_VERSION),
+            "api": "v3",
+            "action": action,
+            "account": account,
+            "chunk_size": str(chunk_size),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "state": "running",
+        }
+        db.executemany("INSERT INTO meta VALUES (?, ?)", meta.items())
+        journal = cls(path, db, meta)
+        journal.partial = partial
+        return journal
+
+    def add(self, batch: Iterable[tuple[str, DeviceResult | None]]) -> None:
+        """Insert ids in input order (None: valid); a repeat only counts an occurrence."""
+        self._db.executemany(
+            "INSERT INTO ids (device_id, occurrences, outcome, error, invalid)"
+            " VALUES (?, 1, ?, ?, ?)"
+            " ON CONFLICT (device_id) DO UPDATE SET occurrences = occurrences + 1",
+            (
+                (d, None, None, 0) if r is None else (d, r.outcome.value, r.error, int(r.invalid))
+                for d, r in batch
+            ),
+        )
+
+    def commit_plan(self) -> int:
+        """Cut the valid ids into chunks, make the file durable and open it; how many ids."""
+        db, partial, size = self._db, self.partial, self.chunk_size
+        assert partial is not None, "the plan was committed already"
+        starts = [
+            pos
+            for n, (pos,) in enumerate(
+                db.execute("SELECT pos FROM ids WHERE invalid = 0 ORDER BY pos")
             )
-            # built once the rows are in: faster than growing them row by row
-            db.execute("CREATE UNIQUE INDEX ids_device ON ids (device_id)")
-            db.execute("CREATE INDEX ids_chunk ON ids (chunk)")
-            chunks = -(-len(valid) // chunk_size)
-            db.executemany(
-                "INSERT INTO chunks VALUES (?, 'planned', 0)", ((i,) for i in range(chunks))
+            if n % size == 0
+        ]
+        for index, first in enumerate(starts):
+            last = starts[index + 1] if index + 1 < len(starts) else None
+            db.execute(
+                "UPDATE ids SET chunk = ? WHERE invalid = 0 AND pos >= ?"
+                + ("" if last is None else " AND pos < ?"),
+                (index, first) if last is None else (index, first, last),
             )
-            db.execute("COMMIT")
-        finally:
-            db.close()
-        with open(partial, "rb+") as file:
-            os.fsync(file.fileno())
-        os.replace(partial, path)
-        directory = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the rename itself survives a power cut
-        finally:
-            os.close(directory)
-        return cls.open(path)
+        (valid,) = db.execute("SELECT count(*) FROM ids WHERE invalid = 0").fetchone()
+        db.execute("CREATE INDEX ids_chunk ON ids (chunk)")  # once the rows are in: faster
+        db.executemany(
+            "INSERT INTO chunks VALUES (?, 'planned', 0)", ((i,) for i in range(len(starts)))
+        )
+        db.execute("COMMIT")
+        db.close()
+        _fsync_rename(partial, self.path)
+        self.partial = None
+        self._db = self.open(self.path)._db
+        return int(valid)
+
+    def discard(self) -> None:
+        """The plan could not be completed: close and remove the partial file."""
+        self._db.close()
+        if self.partial is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.partial)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str]) -> Journal:
@@ -203,45 +232,62 @@ class Journal:
         with self._transaction() as db:
             db.execute("UPDATE chunks SET state = 'planned', sent = 0 WHERE idx = ?", (index,))
 
-    def settle(self, index: int | None, records: Iterable[tuple[str, DeviceResult]]) -> None:
-        """Write ``records``; with an ``index``, mark that chunk ``settled`` too.
+    def write(self, index: int | None, groups: Groups, *, settled: bool = False) -> None:
+        """Write ``groups`` (see :meth:`RecordStore.write`); ``settled``: chunk ``index`` too.
 
-        With an ``index``, ``records`` must cover the whole chunk: the record most of its ids
-        share (the engine shares one record per distinct answer) is written with one
+        With an ``index`` the groups cover the whole chunk: the largest is written with one
         statement for the chunk, the others id by id.
         """
-        if index is None:
-            with self._transaction() as db:
-                self._write(db, records)
-            return
-        groups: dict[int, tuple[DeviceResult, list[tuple[str, DeviceResult]]]] = {}
-        for device_id, record in records:
-            groups.setdefault(id(record), (record, []))[1].append((device_id, record))
-        common = max(groups, key=lambda key: len(groups[key][1]), default=None)
+        pairs = [(record, ids) for record, ids in groups]
         with self._transaction() as db:
-            if common is not None:
-                r = groups.pop(common)[0]
+            if index is not None and pairs:
+                record, _ = pairs.pop(max(range(len(pairs)), key=lambda i: len(pairs[i][1])))
                 db.execute(
                     "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?,"
                     " reconciled = ? WHERE chunk = ?",
-                    (r.outcome.value, r.status, r.reason, r.error, int(r.reconciled), index),
+                    (*_values(record), index),
                 )
-            for _, rows in groups.values():
-                self._write(db, rows)
-            db.execute("UPDATE chunks SET state = 'settled' WHERE idx = ?", (index,))
+            db.executemany(
+                "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?, reconciled = ?"
+                " WHERE device_id = ?",
+                ((*_values(r), d) for r, ids in pairs for d in ids),
+            )
+            if settled:
+                db.execute("UPDATE chunks SET state = 'settled' WHERE idx = ?", (index,))
 
-    def replan(
-        self,
-        settled: Iterable[int],
-        records: Iterable[tuple[str, DeviceResult]],
-        again: list[str],
-    ) -> int | None:
-        """Chunks ``settled`` are done (``records``); ``again`` go in new planned chunks.
+    def settle_pending(self, error: str) -> None:
+        """Every pending id is ``not_attempted`` with ``error``; the chunks keep their state."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE ids SET outcome = 'not_attempted', error = ?"
+                " WHERE outcome IS NULL AND chunk IS NOT NULL",
+                (error,),
+            )
+
+    def settle_planned(self) -> None:
+        """The run ended without sending the chunks left ``planned``: they are settled."""
+        with self._transaction() as db:
+            db.execute("UPDATE chunks SET state = 'settled' WHERE state = 'planned'")
+
+    def reset_planned(self) -> None:
+        """A resume sends the ``planned`` chunks: their ids are pending again."""
+        with self._transaction() as db:
+            db.execute(
+                "UPDATE ids SET outcome = NULL, status = NULL, reason = NULL, error = NULL,"
+                " reconciled = 0 WHERE chunk IN (SELECT idx FROM chunks WHERE state = 'planned')"
+            )
+
+    def replan(self, settled: Iterable[int], groups: Groups, again: list[str]) -> int | None:
+        """Chunks ``settled`` are done (``groups``); ``again`` go in new planned chunks.
 
         Returns the first new chunk's index, or None when nothing is to be sent again.
         """
         with self._transaction() as db:
-            self._write(db, records)
+            db.executemany(
+                "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?, reconciled = ?"
+                " WHERE device_id = ?",
+                ((*_values(r), d) for r, ids in groups for d in ids),
+            )
             db.executemany(
                 "UPDATE chunks SET state = 'settled' WHERE idx = ?", ((i,) for i in settled)
             )
@@ -258,7 +304,7 @@ class Journal:
             )
             return int(first)
 
-    def finish(self, result: BulkResult) -> None:
+    def finish(self, result: Any) -> None:
         """Mark the run finished, with its summary."""
         summary = {name: getattr(result, name) for name in _SUMMARY_FIELDS}
         with self._transaction() as db:
@@ -266,39 +312,25 @@ class Journal:
             db.execute("UPDATE meta SET value = 'finished' WHERE key = 'state'")
         self.meta["state"] = "finished"
 
-    @staticmethod
-    def _write(db: sqlite3.Connection, records: Iterable[tuple[str, DeviceResult]]) -> None:
-        db.executemany(
-            "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?, reconciled = ?"
-            " WHERE device_id = ?",
-            (
-                (r.outcome.value, r.status, r.reason, r.error, int(r.reconciled), d)
-                for d, r in records
-            ),
-        )
-
     # -- reading ----------------------------------------------------------------------------
 
-    def chunks(self, state: str) -> list[tuple[int, list[str]]]:
-        """The chunks in ``state``, each with its ids in input order."""
-        indexes = [
-            i
-            for (i,) in self._db.execute(
-                "SELECT idx FROM chunks WHERE state = ? ORDER BY idx", (state,)
-            )
-        ]
-        return [
-            (
-                i,
-                [
-                    d
-                    for (d,) in self._db.execute(
-                        "SELECT device_id FROM ids WHERE chunk = ? ORDER BY pos", (i,)
-                    )
-                ],
-            )
-            for i in indexes
-        ]
+    def chunks(self, state: str) -> list[int]:
+        """The indexes of the chunks in ``state``, in order."""
+        rows = self._db.execute("SELECT idx FROM chunks WHERE state = ? ORDER BY idx", (state,))
+        return [int(i) for (i,) in rows]
+
+    def chunk_ids(self, index: int) -> list[str]:
+        """Chunk ``index``'s ids, in input order."""
+        rows = self._db.execute("SELECT device_id FROM ids WHERE chunk = ? ORDER BY pos", (index,))
+        return [d for (d,) in rows]
+
+    def planned_ids(self) -> int:
+        """How many ids the ``planned`` chunks hold."""
+        (count,) = self._db.execute(
+            "SELECT count(*) FROM ids"
+            " WHERE chunk IN (SELECT idx FROM chunks WHERE state = 'planned')"
+        ).fetchone()
+        return int(count)
 
     def tally(self) -> tuple[int, int]:
         """Chunks sent (in every attempt at the run) and ids settled by reconciliation."""
@@ -306,29 +338,18 @@ class Journal:
         (settled,) = self._db.execute("SELECT count(*) FROM ids WHERE reconciled = 1").fetchone()
         return int(sent), int(settled)
 
-    def load(self) -> BulkResult:
-        """The run as recorded: ids without an outcome are pending (not yet sent)."""
-        result = BulkResult(self.meta["action"], self.meta["account"])
-        records = result._records
-        shared: dict[tuple[Any, ...], DeviceResult] = {}
-        rows = self._db.execute(
-            "SELECT device_id, occurrences, outcome, status, reason, error, chunk, reconciled,"
-            " invalid FROM ids ORDER BY pos"
-        )
-        for device_id, occurrences, *key in rows:
-            if occurrences > 1:
-                result.duplicates[device_id] = occurrences
-            if key[0] is None:
-                records[device_id] = _PENDING
-                continue
-            record = shared.get(tuple(key))
-            if record is None:
-                outcome, status, reason, error, chunk, reconciled, invalid = key
-                record = shared[tuple(key)] = DeviceResult(
-                    Outcome(outcome), status, reason, error, chunk, bool(reconciled), bool(invalid)
-                )
-            records[device_id] = record
-        summary = json.loads(self.meta.get("summary", "{}"))
-        for name, value in summary.items():
-            setattr(result, name, value)
-        return result
+    def summary(self) -> dict[str, Any]:
+        """What :meth:`finish` recorded of the result ({} before the run finished)."""
+        summary: dict[str, Any] = json.loads(self.meta.get("summary", "{}"))
+        return summary
+
+
+def _values(record: DeviceResult) -> tuple[Any, ...]:
+    """The columns a chunk or reconciliation writes: outcome, status, reason, error, reconciled."""
+    return (
+        record.outcome.value,
+        record.status,
+        record.reason,
+        record.error,
+        int(record.reconciled),
+    )

@@ -1,0 +1,204 @@
+"""Issue 13, memory: a journaled run keeps its per-id records in the journal, not in Python.
+
+The same run, with and without a journal, must give a :class:`BulkResult` that answers every
+question the same way (the journaled one by queries); and a journaled run's peak of Python
+allocations must not grow with the number of ids.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import pickle
+import sqlite3
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.crash_child import device_ids
+from tests.test_journal_crash import SimProcess
+from verizon_sdk.bulk import BulkResult, ChunkEvent
+from verizon_sdk.simulator import Fault, Simulator
+
+ACCOUNT = "0000123456-00001"
+
+
+def mixed_input() -> list[str]:
+    """Valid ids (some repeated), invalid ones, and more ids than the pool has licenses."""
+    ids = device_ids(2600)
+    return [*ids[:1200], ids[3], "", "x" * 65, *ids[1200:], ids[1500], ids[1500], " bad"]
+
+
+def run(tmp_path: Path, journal: bool, **options: Any) -> tuple[BulkResult, Simulator]:
+    sim = Simulator()
+    sim.start()
+    sim.seed(ACCOUNT, pool=2400)  # the last 200 ids find no license: failed
+    # one chunk's POST is applied but answered 500: unknown, then reconciled
+    sim.inject(Fault(path="/assign", method="POST", status=500, apply=True))
+    licenses = sim.client().software_management_licenses_v3
+    path = tmp_path / "run.db" if journal else None
+    result = licenses.assign_licenses_bulk(
+        ACCOUNT, iter(mixed_input()), chunk_size=500, max_workers=1, journal=path, **options
+    )
+    return result, sim
+
+
+def surfaces(result: BulkResult) -> dict[str, Any]:
+    """Everything the public API answers, as plain values."""
+    csv = io.StringIO()
+    result.to_csv(csv)
+    summary = result.summary()
+    del summary["elapsed"]  # the one field two runs cannot share
+    exported = json.loads(result.to_json())
+    del exported["summary"]["elapsed"]
+    some = list(result)[::97]
+    return {
+        "ids": list(result),
+        "len": len(result),
+        "items": list(result.items()),
+        "categories": [
+            result.succeeded,
+            result.failed,
+            result.not_attempted,
+            result.unknown,
+        ],
+        "counts": result.counts,
+        "retry": result.retry_ids(),
+        "failed_ids": result.failed_ids(),
+        "duplicates": result.duplicates,
+        "input_count": result.input_count,
+        "ok": result.ok,
+        "get": [result[d] for d in some],
+        "contains": [d in result for d in [*some, "990000000099999", 7]],
+        "csv": csv.getvalue(),
+        "json": exported,
+        "summary": summary,
+        "repr": repr(result),
+        "html": result._repr_html_(),
+    }
+
+
+def test_a_journaled_result_answers_as_the_in_memory_one(tmp_path: Path) -> None:
+    plain, sim_a = run(tmp_path / "a", journal=False)
+    (tmp_path / "b").mkdir()
+    journaled, sim_b = run(tmp_path / "b", journal=True)
+    try:
+        assert sim_a.assigned(ACCOUNT) == sim_b.assigned(ACCOUNT)
+    finally:
+        sim_a.stop()
+        sim_b.stop()
+    expected = surfaces(plain)
+    assert expected["counts"] == {
+        "succeeded": 2400,
+        "failed": 200,
+        "not_attempted": 3,
+        "unknown": 0,
+    }
+    assert plain.reconciled == 500 and plain.duplicates == {
+        device_ids(4)[3]: 2,
+        device_ids(1501)[1500]: 3,
+    }
+    assert surfaces(journaled) == expected
+    assert journaled == journaled and journaled != plain  # elapsed differs
+    copy = pickle.loads(pickle.dumps(journaled))  # a pickle carries the records themselves
+    assert copy == journaled and surfaces(copy) == expected
+    with pytest.raises(KeyError):
+        journaled["990000000099999"]
+    pytest.importorskip("pandas")
+    assert journaled.to_dataframe().equals(plain.to_dataframe())
+
+
+def test_the_records_are_in_the_journal_as_soon_as_known(tmp_path: Path) -> None:
+    """Each chunk's outcomes are in the file when ``on_chunk`` hears of it."""
+    path = tmp_path / "run.db"
+    seen: list[dict[str, int]] = []
+
+    def on_chunk(event: ChunkEvent) -> None:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+            seen.append(dict(db.execute("SELECT outcome, count(*) FROM ids GROUP BY outcome")))
+
+    with Simulator() as sim:
+        sim.seed(ACCOUNT, pool=5000)
+        sim.client().software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, device_ids(2500), journal=path, max_workers=1, on_chunk=on_chunk
+        )
+    assert seen == [
+        {None: 1500, "succeeded": 1000},
+        {None: 500, "succeeded": 2000},
+        {"succeeded": 2500},
+    ]
+
+
+def test_an_interrupted_journaled_run_reports_from_the_journal(tmp_path: Path) -> None:
+    path = tmp_path / "run.db"
+
+    def stop(event: ChunkEvent) -> None:
+        raise RuntimeError("stopped by the test")
+
+    with Simulator() as sim:
+        sim.seed(ACCOUNT, pool=5000)
+        licenses = sim.client().software_management_licenses_v3
+        with pytest.raises(RuntimeError) as caught:
+            licenses.assign_licenses_bulk(
+                ACCOUNT, device_ids(2500), journal=path, max_workers=1, on_chunk=stop
+            )
+        partial: BulkResult = caught.value.bulk_result  # type: ignore[attr-defined]
+        # the chunk in flight when on_chunk raised is waited for and recorded
+        assert partial.counts == {
+            "succeeded": 2000,
+            "failed": 0,
+            "not_attempted": 500,
+            "unknown": 0,
+        }
+        assert partial.retry_ids() == device_ids(2500)[2000:]
+        resumed = licenses.resume_bulk(path)  # the planned chunks are sent, once
+        assert resumed.counts["succeeded"] == 2500
+        assert sim.assigned(ACCOUNT) == set(device_ids(2500))
+
+
+# -- bounded memory -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sim_process() -> Iterator[SimProcess]:
+    server = SimProcess()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def traced_peak(sim: SimProcess, account: str, count: int, journal: Path | None) -> int:
+    """Peak bytes Python allocated during one run over ``count`` ids from a generator."""
+    sim.call("POST", f"accounts/{account}", {"pool": count})
+    client = sim.client()
+    licenses = client.software_management_licenses_v3
+    ids = (str(990000000000000 + n) for n in range(count))
+    sdk_logger = logging.getLogger("verizon_sdk")
+    level = sdk_logger.level
+    sdk_logger.setLevel(logging.WARNING)  # DEBUG lines kept by pytest's capture would count
+    tracemalloc.start()
+    try:
+        result = licenses.assign_licenses_bulk(account, ids, journal=journal, max_workers=2)
+        assert result.counts["succeeded"] == count
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        sdk_logger.setLevel(level)
+        client.close()
+    return peak
+
+
+def test_a_journaled_run_holds_no_per_id_state_in_python(
+    sim_process: SimProcess, tmp_path: Path
+) -> None:
+    """Four times the ids: the same peak with a journal; four times it without one."""
+    small = traced_peak(sim_process, "0000500001-00013", 10_000, tmp_path / "small.db")
+    large = traced_peak(sim_process, "0000500002-00013", 40_000, tmp_path / "large.db")
+    plain = traced_peak(sim_process, "0000500003-00013", 40_000, None)
+    assert large < small * 1.5, (small, large, plain)
+    assert large * 2 < plain, (small, large, plain)
