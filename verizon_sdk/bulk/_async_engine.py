@@ -52,7 +52,7 @@ class AsyncRun(_Run):
                 ):
                     index = self.chunks[position]
                     ids = self.store.chunk_ids(index)
-                    self.store.sending(index)  # a journal: durable before the POST can leave
+                    self.store.sending([index])  # a journal: durable before the POST leaves
                     task = asyncio.ensure_future(_asend(self.send, index, ids))
                     in_flight[task] = (index, ids)
                     position += 1

@@ -154,6 +154,8 @@ class _Run:
         self.done = 0
         #: The chunk being handed to the pool (an interrupt may land in between).
         self.submitting: tuple[int, list[str]] | None = None
+        #: Chunks committed as sending and not yet handed to the pool.
+        self.marked: list[int] = []
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -164,15 +166,17 @@ class _Run:
         position = 0
         try:
             while True:
-                while self.result.stopped is None and position < self.total_chunks:
-                    if len(in_flight) >= limit:
-                        break
-                    index = self.chunks[position]
+                room = limit - len(in_flight) if self.result.stopped is None else 0
+                batch = self.chunks[position : position + max(room, 0)]
+                self.marked = list(batch)
+                if batch:  # a journal commits them all as sending, durably, before any POST
+                    self.store.sending(batch)
+                for index in batch:
                     ids = self.store.chunk_ids(index)
-                    self.store.sending(index)  # a journal: durable before the POST can leave
                     self.submitting = (index, ids)
                     in_flight[pool.submit(_send, self.send, index, ids)] = self.submitting
                     self.submitting = None
+                    self.marked.remove(index)
                     position += 1
                 if not in_flight:
                     break
@@ -190,6 +194,9 @@ class _Run:
 
     def abort(self, in_flight: dict[Future[_Reply], tuple[int, list[str]]]) -> None:
         """Cancel the chunks not started; wait for and record the ones in flight."""
+        for index in self.marked:  # marked sending, never handed to the pool
+            if self.submitting is None or self.submitting[0] != index:
+                self.store.unsend(index)
         if self.submitting is not None and all(
             chunk is not self.submitting for chunk in in_flight.values()
         ):

@@ -25,7 +25,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from verizon_sdk.bulk._records import DeviceResult, Groups
@@ -79,6 +79,8 @@ class Journal:
         self.meta = meta
         #: The file being planned (renamed to ``path`` by :meth:`commit_plan`), else None.
         self.partial: str | None = None
+        self._valid_seen = 0  # valid ids added, repeats included
+        self._durable = True  # the connection's synchronous setting is FULL
 
     # -- opening ----------------------------------------------------------------------------
 
@@ -115,38 +117,44 @@ class Journal:
 
     def add(self, batch: Iterable[tuple[str, DeviceResult | None]]) -> None:
         """Insert ids in input order (None: valid); a repeat only counts an occurrence."""
+        size = self.chunk_size
+        rows: list[tuple[Any, ...]] = []
+        for device_id, record in batch:
+            if record is None:  # its chunk, if no valid id repeats (commit_plan checks)
+                rows.append((device_id, self._valid_seen // size, None, None, 0))
+                self._valid_seen += 1
+            else:
+                rows.append((device_id, None, record.outcome.value, record.error, record.invalid))
         self._db.executemany(
-            "INSERT INTO ids (device_id, occurrences, outcome, error, invalid)"
-            " VALUES (?, 1, ?, ?, ?)"
+            "INSERT INTO ids (device_id, chunk, occurrences, outcome, error, invalid)"
+            " VALUES (?, ?, 1, ?, ?, ?)"
             " ON CONFLICT (device_id) DO UPDATE SET occurrences = occurrences + 1",
-            (
-                (d, None, None, 0) if r is None else (d, r.outcome.value, r.error, int(r.invalid))
-                for d, r in batch
-            ),
+            rows,
         )
 
     def commit_plan(self) -> int:
         """Cut the valid ids into chunks, make the file durable and open it; how many ids."""
         db, partial, size = self._db, self.partial, self.chunk_size
         assert partial is not None, "the plan was committed already"
-        starts = [
-            pos
-            for n, (pos,) in enumerate(
-                db.execute("SELECT pos FROM ids WHERE invalid = 0 ORDER BY pos")
-            )
-            if n % size == 0
-        ]
-        for index, first in enumerate(starts):
-            last = starts[index + 1] if index + 1 < len(starts) else None
-            db.execute(
-                "UPDATE ids SET chunk = ? WHERE invalid = 0 AND pos >= ?"
-                + ("" if last is None else " AND pos < ?"),
-                (index, first) if last is None else (index, first, last),
-            )
         (valid,) = db.execute("SELECT count(*) FROM ids WHERE invalid = 0").fetchone()
+        if valid != self._valid_seen:  # a valid id repeated: number the distinct ones again
+            starts = [
+                pos
+                for n, (pos,) in enumerate(
+                    db.execute("SELECT pos FROM ids WHERE invalid = 0 ORDER BY pos")
+                )
+                if n % size == 0
+            ]
+            for index, first in enumerate(starts):
+                last = starts[index + 1] if index + 1 < len(starts) else None
+                db.execute(
+                    "UPDATE ids SET chunk = ? WHERE invalid = 0 AND pos >= ?"
+                    + ("" if last is None else " AND pos < ?"),
+                    (index, first) if last is None else (index, first, last),
+                )
         db.execute("CREATE INDEX ids_chunk ON ids (chunk)")  # once the rows are in: faster
         db.executemany(
-            "INSERT INTO chunks VALUES (?, 'planned', 0)", ((i,) for i in range(len(starts)))
+            "INSERT INTO chunks VALUES (?, 'planned', 0)", ((i,) for i in range(-(-valid // size)))
         )
         db.execute("COMMIT")
         db.close()
@@ -211,7 +219,17 @@ class Journal:
         self._db.close()
 
     @contextlib.contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``durable``: its commit is synced to disk (``synchronous=FULL``).
+
+        Not durable (``NORMAL``, in WAL mode) the commit is in the OS's cache at once, so it
+        survives the process being killed (kill -9), and is synced with the next durable
+        commit or checkpoint; only a power cut before then can lose it, and then the journal
+        is as it was before the transaction.
+        """
+        if durable != self._durable:
+            self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+            self._durable = durable
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield self._db
@@ -222,10 +240,14 @@ class Journal:
 
     # -- state changes ----------------------------------------------------------------------
 
-    def sending(self, index: int) -> None:
-        """Commit chunk ``index`` as ``sending``; call before its POST leaves."""
+    def sending(self, indexes: Sequence[int]) -> None:
+        """Commit the chunks ``indexes`` as ``sending``, durably; call before their POSTs leave
+        (one commit for several chunks sent together: a group commit)."""
         with self._transaction() as db:
-            db.execute("UPDATE chunks SET state = 'sending', sent = 1 WHERE idx = ?", (index,))
+            db.executemany(
+                "UPDATE chunks SET state = 'sending', sent = 1 WHERE idx = ?",
+                ((i,) for i in indexes),
+            )
 
     def unsend(self, index: int) -> None:
         """Chunk ``index`` was cancelled before a worker took it: ``planned`` again."""
@@ -239,7 +261,7 @@ class Journal:
         statement for the chunk, the others id by id.
         """
         pairs = [(record, ids) for record, ids in groups]
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             if index is not None and pairs:
                 record, _ = pairs.pop(max(range(len(pairs)), key=lambda i: len(pairs[i][1])))
                 db.execute(
@@ -257,7 +279,7 @@ class Journal:
 
     def settle_pending(self, error: str) -> None:
         """Every pending id is ``not_attempted`` with ``error``; the chunks keep their state."""
-        with self._transaction() as db:
+        with self._transaction(durable=False) as db:
             db.execute(
                 "UPDATE ids SET outcome = 'not_attempted', error = ?"
                 " WHERE outcome IS NULL AND chunk IS NOT NULL",

@@ -87,9 +87,9 @@ class JournalStore(RecordStore):
         assert self.journal is not None
         return self.journal.chunk_ids(index)
 
-    def sending(self, index: int) -> None:
+    def sending(self, indexes: Sequence[int]) -> None:
         assert self.journal is not None
-        self.journal.sending(index)
+        self.journal.sending(indexes)
 
     def unsend(self, index: int) -> None:
         assert self.journal is not None

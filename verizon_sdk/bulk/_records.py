@@ -91,8 +91,8 @@ class RecordStore:
 
     # -- the run ------------------------------------------------------------------------------
 
-    def sending(self, index: int) -> None:
-        """Chunk ``index`` is about to be sent (a journal commits this durably first)."""
+    def sending(self, indexes: Sequence[int]) -> None:
+        """These chunks are about to be sent (a journal commits this durably first)."""
 
     def unsend(self, index: int) -> None:
         """Chunk ``index`` was cancelled before a worker took it."""
