@@ -119,7 +119,7 @@ def test_the_records_are_in_the_journal_as_soon_as_known(tmp_path: Path) -> None
 
     def on_chunk(event: ChunkEvent) -> None:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-            seen.append(dict(db.execute("SELECT outcome, count(*) FROM ids GROUP BY outcome")))
+            seen.append(dict(db.execute("SELECT outcome, count(*) FROM records GROUP BY 1")))
 
     with Simulator() as sim:
         sim.seed(ACCOUNT, pool=5000)

@@ -32,7 +32,7 @@ from verizon_sdk.bulk._records import DeviceResult, Groups
 from verizon_sdk.exceptions import ValidationError
 
 #: The layout version this SDK writes and reads.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 FORMAT_NAME = "verizon-sdk bulk journal"
 
 _SCHEMA = """
@@ -41,7 +41,18 @@ CREATE TABLE ids (
     pos INTEGER PRIMARY KEY, device_id TEXT NOT NULL UNIQUE, chunk INTEGER,
     occurrences INTEGER NOT NULL, outcome TEXT, status TEXT, reason TEXT, error TEXT,
     reconciled INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE chunks (idx INTEGER PRIMARY KEY, state TEXT NOT NULL, sent INTEGER NOT NULL);
+CREATE TABLE chunks (
+    idx INTEGER PRIMARY KEY, state TEXT NOT NULL, sent INTEGER NOT NULL,
+    outcome TEXT, status TEXT, reason TEXT, error TEXT, reconciled INTEGER NOT NULL DEFAULT 0);
+CREATE VIEW records AS SELECT
+    ids.pos, ids.device_id, ids.chunk, ids.occurrences, ids.invalid,
+    CASE WHEN ids.outcome IS NULL THEN chunks.outcome ELSE ids.outcome END AS outcome,
+    CASE WHEN ids.outcome IS NULL THEN chunks.status ELSE ids.status END AS status,
+    CASE WHEN ids.outcome IS NULL THEN chunks.reason ELSE ids.reason END AS reason,
+    CASE WHEN ids.outcome IS NULL THEN chunks.error ELSE ids.error END AS error,
+    CASE WHEN ids.outcome IS NULL THEN coalesce(chunks.reconciled, 0) ELSE ids.reconciled END
+        AS reconciled
+    FROM ids LEFT JOIN chunks ON chunks.idx = ids.chunk;
 """
 _SUMMARY_FIELDS = (
     "reconciled",
@@ -116,21 +127,35 @@ class Journal:
         return journal
 
     def add(self, batch: Iterable[tuple[str, DeviceResult | None]]) -> None:
-        """Insert ids in input order (None: valid); a repeat only counts an occurrence."""
+        """Insert ids in input order (None: valid); a repeat only counts an occurrence.
+
+        Runs of valid ids go in with a two-column statement (binding fewer parameters is
+        what makes planning cheap); the others (invalid ids) one by one with their record.
+        """
         size = self.chunk_size
-        rows: list[tuple[Any, ...]] = []
+        valid: list[tuple[str, int]] = []
         for device_id, record in batch:
             if record is None:  # its chunk, if no valid id repeats (commit_plan checks)
-                rows.append((device_id, self._valid_seen // size, None, None, 0))
+                valid.append((device_id, self._valid_seen // size))
                 self._valid_seen += 1
-            else:
-                rows.append((device_id, None, record.outcome.value, record.error, record.invalid))
-        self._db.executemany(
-            "INSERT INTO ids (device_id, chunk, occurrences, outcome, error, invalid)"
-            " VALUES (?, ?, 1, ?, ?, ?)"
-            " ON CONFLICT (device_id) DO UPDATE SET occurrences = occurrences + 1",
-            rows,
-        )
+                continue
+            self._insert_valid(valid)
+            valid = []
+            self._db.execute(
+                "INSERT INTO ids (device_id, occurrences, outcome, error, invalid)"
+                " VALUES (?, 1, ?, ?, ?)"
+                " ON CONFLICT (device_id) DO UPDATE SET occurrences = occurrences + 1",
+                (device_id, record.outcome.value, record.error, int(record.invalid)),
+            )
+        self._insert_valid(valid)
+
+    def _insert_valid(self, rows: list[tuple[str, int]]) -> None:
+        if rows:
+            self._db.executemany(
+                "INSERT INTO ids (device_id, chunk, occurrences) VALUES (?, ?, 1)"
+                " ON CONFLICT (device_id) DO UPDATE SET occurrences = occurrences + 1",
+                rows,
+            )
 
     def commit_plan(self) -> int:
         """Cut the valid ids into chunks, make the file durable and open it; how many ids."""
@@ -154,7 +179,8 @@ class Journal:
                 )
         db.execute("CREATE INDEX ids_chunk ON ids (chunk)")  # once the rows are in: faster
         db.executemany(
-            "INSERT INTO chunks VALUES (?, 'planned', 0)", ((i,) for i in range(-(-valid // size)))
+            "INSERT INTO chunks (idx, state, sent) VALUES (?, 'planned', 0)",
+            ((i,) for i in range(-(-valid // size))),
         )
         db.execute("COMMIT")
         db.close()
@@ -257,32 +283,38 @@ class Journal:
     def write(self, index: int | None, groups: Groups, *, settled: bool = False) -> None:
         """Write ``groups`` (see :meth:`RecordStore.write`); ``settled``: chunk ``index`` too.
 
-        With an ``index`` the groups cover the whole chunk: the largest is written with one
-        statement for the chunk, the others id by id.
+        With an ``index`` the groups cover the whole chunk (written once per attempt at it):
+        the largest is written as the chunk's own record, one row, which its ids without a
+        record of their own read (the ``records`` view); the others are written id by id.
         """
         pairs = [(record, ids) for record, ids in groups]
         with self._transaction(durable=False) as db:
-            if index is not None and pairs:
-                record, _ = pairs.pop(max(range(len(pairs)), key=lambda i: len(pairs[i][1])))
-                db.execute(
-                    "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?,"
-                    " reconciled = ? WHERE chunk = ?",
-                    (*_values(record), index),
+            if index is not None:  # one statement for the chunk (its state, its record)
+                record = (
+                    pairs.pop(max(range(len(pairs)), key=lambda i: len(pairs[i][1])))[0]
+                    if pairs
+                    else None
                 )
-            db.executemany(
-                "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?, reconciled = ?"
-                " WHERE device_id = ?",
-                ((*_values(r), d) for r, ids in pairs for d in ids),
-            )
-            if settled:
-                db.execute("UPDATE chunks SET state = 'settled' WHERE idx = ?", (index,))
+                db.execute(
+                    "UPDATE chunks SET state = CASE WHEN ? THEN 'settled' ELSE state END,"
+                    " outcome = ?, status = ?, reason = ?, error = ?, reconciled = ?"
+                    " WHERE idx = ?",
+                    (settled, *(_values(record) if record else (None,) * 4 + (0,)), index),
+                )
+            if pairs:
+                db.executemany(
+                    "UPDATE ids SET outcome = ?, status = ?, reason = ?, error = ?,"
+                    " reconciled = ? WHERE device_id = ?",
+                    ((*_values(r), d) for r, ids in pairs for d in ids),
+                )
 
     def settle_pending(self, error: str) -> None:
         """Every pending id is ``not_attempted`` with ``error``; the chunks keep their state."""
         with self._transaction(durable=False) as db:
             db.execute(
-                "UPDATE ids SET outcome = 'not_attempted', error = ?"
-                " WHERE outcome IS NULL AND chunk IS NOT NULL",
+                "UPDATE chunks SET outcome = 'not_attempted', status = NULL, reason = NULL,"
+                " error = ?, reconciled = 0 WHERE idx IN"
+                " (SELECT chunk FROM records WHERE outcome IS NULL AND chunk IS NOT NULL)",
                 (error,),
             )
 
@@ -296,7 +328,12 @@ class Journal:
         with self._transaction() as db:
             db.execute(
                 "UPDATE ids SET outcome = NULL, status = NULL, reason = NULL, error = NULL,"
-                " reconciled = 0 WHERE chunk IN (SELECT idx FROM chunks WHERE state = 'planned')"
+                " reconciled = 0 WHERE outcome IS NOT NULL"
+                " AND chunk IN (SELECT idx FROM chunks WHERE state = 'planned')"
+            )
+            db.execute(
+                "UPDATE chunks SET outcome = NULL, status = NULL, reason = NULL, error = NULL,"
+                " reconciled = 0 WHERE state = 'planned'"
             )
 
     def replan(self, settled: Iterable[int], groups: Groups, again: list[str]) -> int | None:
@@ -319,9 +356,13 @@ class Journal:
             size = self.chunk_size
             first = top + 1
             for start in range(0, len(again), size):
-                db.execute("INSERT INTO chunks VALUES (?, 'planned', 0)", (first + start // size,))
+                db.execute(
+                    "INSERT INTO chunks (idx, state, sent) VALUES (?, 'planned', 0)",
+                    (first + start // size,),
+                )
             db.executemany(
-                "UPDATE ids SET chunk = ?, outcome = NULL, error = NULL WHERE device_id = ?",
+                "UPDATE ids SET chunk = ?, outcome = NULL, status = NULL, reason = NULL,"
+                " error = NULL, reconciled = 0 WHERE device_id = ?",
                 ((first + i // size, d) for i, d in enumerate(again)),
             )
             return int(first)
@@ -357,7 +398,9 @@ class Journal:
     def tally(self) -> tuple[int, int]:
         """Chunks sent (in every attempt at the run) and ids settled by reconciliation."""
         (sent,) = self._db.execute("SELECT count(*) FROM chunks WHERE sent = 1").fetchone()
-        (settled,) = self._db.execute("SELECT count(*) FROM ids WHERE reconciled = 1").fetchone()
+        (settled,) = self._db.execute(
+            "SELECT count(*) FROM records WHERE reconciled = 1"
+        ).fetchone()
         return int(sent), int(settled)
 
     def summary(self) -> dict[str, Any]:

@@ -141,21 +141,21 @@ class JournalStore(RecordStore):
     def get(self, device_id: str) -> DeviceResult | None:
         row = (
             self._db()
-            .execute(f"SELECT {_COLUMNS} FROM ids WHERE device_id = ?", (device_id,))
+            .execute(f"SELECT {_COLUMNS} FROM records WHERE device_id = ?", (device_id,))
             .fetchone()
         )
         return None if row is None else _record(row[1:8], {})
 
     def rows(self, where: str = "") -> Iterator[tuple[str, DeviceResult, int]]:
         shared: dict[tuple[Any, ...], DeviceResult] = {}
-        cursor = self._db().execute(f"SELECT {_COLUMNS} FROM ids {_WHERE[where]} ORDER BY pos")
+        cursor = self._db().execute(f"SELECT {_COLUMNS} FROM records {_WHERE[where]} ORDER BY pos")
         for row in cursor:
             yield row[0], _record(row[1:8], shared), row[8]
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys((o.value for o in Outcome), 0)
         for outcome, count in self._db().execute(
-            "SELECT coalesce(outcome, 'unknown'), count(*) FROM ids GROUP BY 1"
+            "SELECT coalesce(outcome, 'unknown'), count(*) FROM records GROUP BY 1"
         ):
             counts[outcome] += count
         return counts
