@@ -377,32 +377,6 @@ class Journal:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def chunks(self, state: str) -> list[int]:
-        """The indexes of the chunks in ``state``, in order."""
-        rows = self._db.execute("SELECT idx FROM chunks WHERE state = ? ORDER BY idx", (state,))
-        return [int(i) for (i,) in rows]
-
-    def chunk_ids(self, index: int) -> list[str]:
-        """Chunk ``index``'s ids, in input order."""
-        rows = self._db.execute("SELECT device_id FROM ids WHERE chunk = ? ORDER BY pos", (index,))
-        return [d for (d,) in rows]
-
-    def planned_ids(self) -> int:
-        """How many ids the ``planned`` chunks hold."""
-        (count,) = self._db.execute(
-            "SELECT count(*) FROM ids"
-            " WHERE chunk IN (SELECT idx FROM chunks WHERE state = 'planned')"
-        ).fetchone()
-        return int(count)
-
-    def tally(self) -> tuple[int, int]:
-        """Chunks sent (in every attempt at the run) and ids settled by reconciliation."""
-        (sent,) = self._db.execute("SELECT count(*) FROM chunks WHERE sent = 1").fetchone()
-        (settled,) = self._db.execute(
-            "SELECT count(*) FROM records WHERE reconciled = 1"
-        ).fetchone()
-        return int(sent), int(settled)
-
     def summary(self) -> dict[str, Any]:
         """What :meth:`finish` recorded of the result ({} before the run finished)."""
         summary: dict[str, Any] = json.loads(self.meta.get("summary", "{}"))

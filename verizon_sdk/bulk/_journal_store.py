@@ -84,8 +84,22 @@ class JournalStore(RecordStore):
             self.journal = None
 
     def chunk_ids(self, index: int) -> list[str]:
-        assert self.journal is not None
-        return self.journal.chunk_ids(index)
+        rows = self._db().execute(
+            "SELECT device_id FROM ids WHERE chunk = ? ORDER BY pos", (index,)
+        )
+        return [d for (d,) in rows]
+
+    def chunks(self, state: str) -> list[int]:
+        """The indexes of the chunks in ``state``, in order."""
+        rows = self._db().execute("SELECT idx FROM chunks WHERE state = ? ORDER BY idx", (state,))
+        return [int(i) for (i,) in rows]
+
+    def planned_ids(self) -> int:
+        """How many ids the ``planned`` chunks hold."""
+        return self._one(
+            "SELECT count(*) FROM ids"
+            " WHERE chunk IN (SELECT idx FROM chunks WHERE state = 'planned')"
+        )
 
     def sending(self, indexes: Sequence[int]) -> None:
         assert self.journal is not None
@@ -110,7 +124,8 @@ class JournalStore(RecordStore):
     def finish(self, result: Any) -> None:
         """Take the totals of every attempt at the run from the journal, and finish it."""
         assert self.journal is not None
-        result.chunks_sent, result.reconciled = self.journal.tally()
+        result.chunks_sent = self._one("SELECT count(*) FROM chunks WHERE sent = 1")
+        result.reconciled = self._one("SELECT count(*) FROM records WHERE reconciled = 1")
         self.journal.finish(result)
 
     def close(self) -> None:

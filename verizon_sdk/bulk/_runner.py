@@ -130,6 +130,8 @@ def resume_run(
     acc = journal.meta["account"]
     send, fetch = wire(pipeline, action, acc)
     result = JournalStore.result(journal, keep_open=True)
+    store = result._store
+    assert isinstance(store, JournalStore)
     run = _Run(
         result,
         action,
@@ -146,19 +148,19 @@ def resume_run(
     )
     try:
         journal.reset_planned()  # an interrupted attempt may have marked them not attempted
-        settle_in_flight(run, journal, journal.chunks("sending"))
+        settle_in_flight(run, store, store.chunks("sending"))
     except BaseException:
         journal.close()
         raise
-    run.chunks = journal.chunks("planned")
+    run.chunks = store.chunks("planned")
     run.total_chunks = len(run.chunks)
-    run.total = journal.planned_ids()
+    run.total = store.planned_ids()
     if bar_factory is not None:
         run.bar = bar_factory(total=run.total, unit="id", desc=f"{action} {acc}")
     return drive(run, reconcile=reconcile)
 
 
-def settle_in_flight(run: _Run, journal: Journal, sending: list[int]) -> None:
+def settle_in_flight(run: _Run, store: JournalStore, sending: list[int]) -> None:
     """Settle chunks left ``sending`` by reading the license list, never by re-sending.
 
     A device in the asked-for state is ``succeeded``; the others were provably not acted on
@@ -167,7 +169,7 @@ def settle_in_flight(run: _Run, journal: Journal, sending: list[int]) -> None:
     """
     if not sending:
         return
-    chunks = [(index, journal.chunk_ids(index)) for index in sending]
+    chunks = [(index, store.chunk_ids(index)) for index in sending]
     licensed = drive_steps(run.licensed({d for _, ids in chunks for d in ids}), run.fetch)
     wanted = run.action == "assign"
     state = "lists" if wanted else "does not list"
@@ -182,5 +184,6 @@ def settle_in_flight(run: _Run, journal: Journal, sending: list[int]) -> None:
         )
         done.append((record, [d for d in ids if (d in licensed) == wanted]))
         again.extend(d for d in ids if (d in licensed) != wanted)
-    journal.replan(sending, done, again)
+    assert store.journal is not None
+    store.journal.replan(sending, done, again)
     run.result.reconciled += sum(len(ids) for _, ids in done)
