@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.crash_child import device_ids
+from verizon_sdk._checks import check_account
 from verizon_sdk.bulk import FORMAT_VERSION, ChunkEvent
 from verizon_sdk.exceptions import ValidationError
 from verizon_sdk.simulator import Simulator
@@ -176,3 +177,21 @@ def test_no_secret_is_written(sim: Simulator, tmp_path: Path) -> None:
     stored = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     for secret in (b"sim-secret-Zk9", b"sim-m2m-token", b"Bearer"):
         assert secret not in stored
+
+
+def test_a_journaled_run_checks_the_account_once(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verizon_sdk import bulk
+
+    calls: list[tuple[str, str]] = []
+
+    def counting(name: str, value: str) -> str:
+        calls.append((name, value))
+        return check_account(name, value)
+
+    monkeypatch.setattr(bulk, "check_account", counting)
+    licenses = sim.client().software_management_licenses_v3
+    result = licenses.assign_licenses_bulk(ACCOUNT, IDS[:10], journal=tmp_path / "run.db")
+    assert result.counts["succeeded"] == 10
+    assert calls == [("acc", ACCOUNT)]
