@@ -4,14 +4,16 @@ A journaled run writes every id and outcome to the journal (:mod:`verizon_sdk.bu
 and keeps none of them in Python: ``result["id"]``, iteration, the four categories,
 ``retry_ids()``, the counts and the exports read the file as they are asked, in input order
 (``ORDER BY pos``). While the run is going the journal's own connection is used; after it, a
-connection is opened on first use and closed when the store is collected. A pickled result
-carries its records (a :class:`~verizon_sdk.bulk._records.MemoryStore`), not the path.
+connection is opened on first use (read-only) and closed when the store is collected, so the
+file must stay while the result is read. A pickled result carries its records (a
+:class:`~verizon_sdk.bulk._records.MemoryStore`), not the path.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import urllib.parse
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -63,7 +65,9 @@ class JournalStore(RecordStore):
             return self.journal._db
         if self._reader is None:
             self._reader = sqlite3.connect(
-                f"file:{os.path.abspath(self.path)}?mode=ro", uri=True, check_same_thread=False
+                f"file:{urllib.parse.quote(os.path.abspath(self.path))}?mode=ro",
+                uri=True,
+                check_same_thread=False,
             )
             weakref.finalize(self, self._reader.close)
         return self._reader
