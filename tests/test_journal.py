@@ -7,6 +7,7 @@ import collections
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,37 @@ def test_a_journaled_run_checks_the_account_once(
     result = licenses.assign_licenses_bulk(ACCOUNT, IDS[:10], journal=tmp_path / "run.db")
     assert result.counts["succeeded"] == 10
     assert calls == [("acc", ACCOUNT)]
+
+
+def test_every_post_leaves_after_its_chunk_is_committed_sending_one_commit_a_chunk(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: a chunk's outcomes and its successor's ``sending`` share one commit."""
+    from verizon_sdk.bulk import _engine
+
+    path = tmp_path / "run.db"
+    states: list[tuple[int, str]] = []
+    commits = 0
+    send = _engine._send
+    connect = sqlite3.connect
+
+    class Counting(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            nonlocal commits
+            commits += sql == "COMMIT"
+            return super().execute(sql, *args)
+
+    def checking(post: Any, index: int, ids: list[str]) -> Any:
+        with connect(f"file:{path}?mode=ro", uri=True) as db:  # what another process sees
+            states.append(db.execute("SELECT state FROM chunks WHERE idx = ?", (index,)).fetchone())
+        return send(post, index, ids)
+
+    monkeypatch.setattr(_engine, "_send", checking)
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, factory=Counting, **k))
+    licenses = sim.client().software_management_licenses_v3
+    result = licenses.assign_licenses_bulk(
+        ACCOUNT, IDS, chunk_size=100, max_workers=2, journal=path
+    )
+    assert result.counts["succeeded"] == len(IDS) and result.chunks_sent == 25
+    assert states == [("sending",)] * 25
+    assert commits <= 25 + 6, commits  # the plan, the first group, one a chunk, the finish

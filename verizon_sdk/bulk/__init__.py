@@ -149,10 +149,10 @@ from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account, unexpected_keyword
 from verizon_sdk.bulk import _runner
-from verizon_sdk.bulk._engine import _Run, read_device_ids, read_into
+from verizon_sdk.bulk._engine import _Run, read_device_ids
 from verizon_sdk.bulk._journal import FORMAT_VERSION, Journal
 from verizon_sdk.bulk._journal_store import JournalStore
-from verizon_sdk.bulk._records import MemoryStore, RecordStore
+from verizon_sdk.bulk._records import MemoryStore, RecordStore, read_into
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     DEFAULT_CHUNK_SIZE,

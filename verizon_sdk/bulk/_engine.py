@@ -9,9 +9,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_c
 from dataclasses import dataclass, replace
 from typing import Any
 
-from verizon_sdk._checks import check_device_id
 from verizon_sdk._pagination import CursorWalk
-from verizon_sdk.bulk._records import _PENDING, DeviceResult, Outcome, RecordStore
+from verizon_sdk.bulk._records import _PENDING, DeviceResult, Outcome, read_into
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent
 from verizon_sdk.bulk._rules import (
     FAILURE_STATUSES,
@@ -25,17 +24,9 @@ from verizon_sdk.bulk._rules import (
     stops_the_run,
 )
 from verizon_sdk.bulk._steps import drive_steps
-from verizon_sdk.exceptions import (
-    InvalidTypeError,
-    ValidationError,
-)
 from verizon_sdk.models import V3LicenseSummary
 
 logger = logging.getLogger("verizon_sdk.bulk")
-
-
-#: Ids read per batch handed to the store (a journal inserts each batch with one statement).
-READ_BATCH = 5000
 
 
 def read_device_ids(
@@ -44,46 +35,6 @@ def read_device_ids(
     """Read and validate every id into ``result``; return the valid distinct ids, in order."""
     read_into(result._store, device_ids, strict=strict, rule=rule)
     return [d for d, r, _ in result._store.rows() if r is _PENDING]
-
-
-def read_into(
-    store: RecordStore, device_ids: Iterable[str], *, strict: bool = False, rule: str = "printable"
-) -> None:
-    """Validate every id and add it to ``store`` in batches (the store collapses repeats)."""
-    if isinstance(device_ids, (str, bytes)) or not isinstance(device_ids, Iterable):
-        raise InvalidTypeError(
-            "device_ids",
-            f"expected an iterable of device id strings, got {type(device_ids).__name__}",
-        )
-    batch: list[tuple[str, DeviceResult | None]] = []
-    first = ""
-    checked: dict[str, DeviceResult | None] = {}  # this batch's ids: a repeat is checked once
-    for position, device_id in enumerate(device_ids):
-        if not isinstance(device_id, str):
-            raise InvalidTypeError(
-                f"device_ids[{position}]",
-                f"expected a device id string, got {type(device_id).__name__}; nothing was sent",
-            )
-        if device_id in checked:
-            batch.append((device_id, checked[device_id]))
-            continue
-        record: DeviceResult | None = None
-        try:
-            check_device_id(f"device_ids[{position}]", device_id, rule)
-        except ValidationError as exc:
-            first = first or str(exc)
-            record = DeviceResult(Outcome.NOT_ATTEMPTED, error=f"invalid: {exc}", invalid=True)
-        checked[device_id] = record
-        batch.append((device_id, record))
-        if len(batch) >= READ_BATCH:
-            store.add(batch)
-            batch, checked = [], {}
-    store.add(batch)
-    if strict and first:
-        invalid = store.invalid_count()
-        raise ValidationError(
-            "device_ids", f"{invalid} invalid device id(s), nothing was sent; first: {first}"
-        )
 
 
 @dataclass
@@ -166,11 +117,16 @@ class _Run:
         position = 0
         try:
             while True:
+                if self.result.stopped is not None:  # marked ahead, now not to be sent
+                    for index in self.marked:
+                        self.store.unsend(index)
+                    self.marked = []
                 room = limit - len(in_flight) if self.result.stopped is None else 0
                 batch = self.chunks[position : position + max(room, 0)]
                 self.marked = list(batch)
-                if batch:  # a journal commits them all as sending, durably, before any POST
-                    self.store.sending(batch)
+                fresh = [i for i in batch if not self.store.is_sending(i)]
+                if fresh:  # a journal commits them all as sending, durably, before any POST
+                    self.store.sending(fresh)
                 for index in batch:
                     ids = self.store.chunk_ids(index)
                     self.submitting = (index, ids)
@@ -182,7 +138,12 @@ class _Run:
                     break
                 finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in sorted(finished, key=lambda f: in_flight[f][0]):
-                    self.collect(future, *in_flight.pop(future))
+                    # the chunk that takes this one's place is marked sending in the same
+                    # commit as this one's outcomes (a journal: one transaction per chunk)
+                    ahead = position + len(self.marked)
+                    then = self.chunks[ahead : ahead + 1] if self.result.stopped is None else []
+                    self.marked.extend(then)
+                    self.collect(future, *in_flight.pop(future), sending=then)
         except BaseException as exc:
             self.result.interrupted = isinstance(exc, KeyboardInterrupt)
             self.result.stopped = f"interrupted by {_describe(exc)}"
@@ -228,9 +189,16 @@ class _Run:
         self.store.write(index, [(DeviceResult(outcome, error=error, chunk=index), ids)])
 
     def collect(
-        self, future: Future[_Reply], index: int, ids: list[str], *, notify: bool = True
+        self,
+        future: Future[_Reply],
+        index: int,
+        ids: list[str],
+        *,
+        notify: bool = True,
+        sending: list[int] | None = None,
     ) -> None:
-        """Record a finished chunk, update progress, then tell ``on_chunk``."""
+        """Record a finished chunk (and mark ``sending`` the chunks to send next), update
+        progress, then tell ``on_chunk``."""
         self.result.chunks_sent += 1
         interrupt = future.exception()
         if interrupt is not None:  # a BaseException on the worker (KeyboardInterrupt ...)
@@ -242,7 +210,7 @@ class _Run:
             return
         reply = future.result()
         groups = self.record(reply)
-        self.store.write(index, groups, settled=True)
+        self.store.write(index, groups, settled=True, sending=sending or ())
         counts = dict.fromkeys(Outcome, 0)
         for record, shared in groups:
             counts[record.outcome] += len(shared)

@@ -1,21 +1,18 @@
 """A crash-safe record of a bulk run in SQLite (WAL): what was planned, sent and settled.
 
-The journal is also the run's record store (:mod:`verizon_sdk.bulk._journal_store`): the ids
-are streamed into it as they are read, and outcomes are written as they are known, so the run
-holds no per-id state in Python. :meth:`Journal.start` begins the plan in a file beside
-``path``; :meth:`Journal.add` inserts each batch of ids (SQLite collapses repeats on the
-``device_id`` key); :meth:`Journal.commit_plan` cuts the valid ids into ``planned`` chunks,
-syncs the file and renames it into place, so a crash leaves either no journal or a complete
-plan. Then :meth:`Journal.sending` commits a chunk's ``sending`` state durably
-(``synchronous=FULL``) *before* its POST leaves; :meth:`Journal.write` writes outcomes (and
-``settled``); :meth:`Journal.finish` marks the run finished with its summary. A chunk left
-``sending`` by a crash is never re-sent blindly: :func:`verizon_sdk.bulk.resume_run` settles
-it by reading the license list first.
+The journal is also the run's record store (:mod:`verizon_sdk.bulk._journal_store`), so the
+run holds no per-id state in Python. :meth:`Journal.start` begins the plan beside ``path``,
+:meth:`Journal.add` inserts the ids (SQLite collapses repeats), :meth:`Journal.commit_plan`
+cuts them into ``planned`` chunks, syncs the file and renames it into place (a crash leaves no
+journal or a complete plan). :meth:`Journal.sending` commits chunks as ``sending`` durably
+(``synchronous=FULL``) *before* their POSTs leave; :meth:`Journal.write` writes outcomes and
+``settled`` (with the next chunks' ``sending``, durably, or alone, ``NORMAL``: see
+doc/fleet.md); :meth:`Journal.finish` marks the run finished. A chunk left ``sending`` by a
+crash is never re-sent blindly: :func:`verizon_sdk.bulk.resume_run` reads the license list.
 
 Only ids, the service's statuses and reasons, and the SDK's explanations are written; no
 credential, token or header. The connection is opened with ``check_same_thread=False`` and
-every method is one transaction, so an async driver may call it from its event-loop thread
-or an executor thread, one call at a time.
+every method is one transaction, so an async driver may call it from any one thread at a time.
 """
 
 from __future__ import annotations
@@ -91,6 +88,8 @@ class Journal:
         #: The file being planned (renamed to ``path`` by :meth:`commit_plan`), else None.
         self.partial: str | None = None
         self._valid_seen = 0  # valid ids added, repeats included
+        #: Chunks this process committed as ``sending`` and has not settled or unsent.
+        self.marked: set[int] = set()
         self._durable = True  # the connection's synchronous setting is FULL
 
     # -- opening ----------------------------------------------------------------------------
@@ -246,13 +245,8 @@ class Journal:
 
     @contextlib.contextmanager
     def _transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction; ``durable``: its commit is synced to disk (``synchronous=FULL``).
-
-        Not durable (``NORMAL``, in WAL mode) the commit is in the OS's cache at once, so it
-        survives the process being killed (kill -9), and is synced with the next durable
-        commit or checkpoint; only a power cut before then can lose it, and then the journal
-        is as it was before the transaction.
-        """
+        """One transaction; ``durable``: synced to disk (``FULL``), else ``NORMAL``: written
+        at once (a kill -9 loses nothing), synced by the next durable commit."""
         if durable != self._durable:
             self._db.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
             self._durable = durable
@@ -270,25 +264,39 @@ class Journal:
         """Commit the chunks ``indexes`` as ``sending``, durably; call before their POSTs leave
         (one commit for several chunks sent together: a group commit)."""
         with self._transaction() as db:
-            db.executemany(
-                "UPDATE chunks SET state = 'sending', sent = 1 WHERE idx = ?",
-                ((i,) for i in indexes),
-            )
+            self._mark_sending(db, indexes)
+        self.marked.update(indexes)
+
+    @staticmethod
+    def _mark_sending(db: sqlite3.Connection, indexes: Sequence[int]) -> None:
+        db.executemany(
+            "UPDATE chunks SET state = 'sending', sent = 1 WHERE idx = ?", ((i,) for i in indexes)
+        )
 
     def unsend(self, index: int) -> None:
         """Chunk ``index`` was cancelled before a worker took it: ``planned`` again."""
         with self._transaction() as db:
             db.execute("UPDATE chunks SET state = 'planned', sent = 0 WHERE idx = ?", (index,))
+        self.marked.discard(index)
 
-    def write(self, index: int | None, groups: Groups, *, settled: bool = False) -> None:
-        """Write ``groups`` (see :meth:`RecordStore.write`); ``settled``: chunk ``index`` too.
+    def write(
+        self,
+        index: int | None,
+        groups: Groups,
+        *,
+        settled: bool = False,
+        sending: Sequence[int] = (),
+    ) -> None:
+        """Write ``groups`` (see :meth:`RecordStore.write`); ``settled``: chunk ``index`` too;
+        ``sending``: mark those chunks as :meth:`sending` does, in the same (then durable)
+        commit.
 
         With an ``index`` the groups cover the whole chunk (written once per attempt at it):
         the largest is written as the chunk's own record, one row, which its ids without a
         record of their own read (the ``records`` view); the others are written id by id.
         """
         pairs = [(record, ids) for record, ids in groups]
-        with self._transaction(durable=False) as db:
+        with self._transaction(durable=bool(sending)) as db:
             if index is not None:  # one statement for the chunk (its state, its record)
                 record = (
                     pairs.pop(max(range(len(pairs)), key=lambda i: len(pairs[i][1])))[0]
@@ -307,6 +315,10 @@ class Journal:
                     " reconciled = ? WHERE device_id = ?",
                     ((*_values(r), d) for r, ids in pairs for d in ids),
                 )
+            self._mark_sending(db, sending)
+        self.marked.update(sending)
+        if settled and index is not None:
+            self.marked.discard(index)
 
     def settle_pending(self, error: str) -> None:
         """Every pending id is ``not_attempted`` with ``error``; the chunks keep their state."""
@@ -379,16 +391,9 @@ class Journal:
 
     def summary(self) -> dict[str, Any]:
         """What :meth:`finish` recorded of the result ({} before the run finished)."""
-        summary: dict[str, Any] = json.loads(self.meta.get("summary", "{}"))
-        return summary
+        return dict(json.loads(self.meta.get("summary", "{}")))
 
 
 def _values(record: DeviceResult) -> tuple[Any, ...]:
     """The columns a chunk or reconciliation writes: outcome, status, reason, error, reconciled."""
-    return (
-        record.outcome.value,
-        record.status,
-        record.reason,
-        record.error,
-        int(record.reconciled),
-    )
+    return (record.outcome.value, record.status, record.reason, record.error, record.reconciled)

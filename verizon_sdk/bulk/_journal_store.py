@@ -113,9 +113,19 @@ class JournalStore(RecordStore):
         assert self.journal is not None
         self.journal.unsend(index)
 
-    def write(self, index: int | None, groups: Groups, *, settled: bool = False) -> None:
+    def is_sending(self, index: int) -> bool:
+        return self.journal is not None and index in self.journal.marked
+
+    def write(
+        self,
+        index: int | None,
+        groups: Groups,
+        *,
+        settled: bool = False,
+        sending: Sequence[int] = (),
+    ) -> None:
         assert self.journal is not None
-        self.journal.write(index, groups, settled=settled)
+        self.journal.write(index, groups, settled=settled, sending=sending)
 
     def settle_pending(self, error: str) -> None:
         assert self.journal is not None

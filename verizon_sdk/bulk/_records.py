@@ -16,6 +16,9 @@ from enum import Enum
 from itertools import zip_longest
 from typing import Any
 
+from verizon_sdk._checks import check_device_id
+from verizon_sdk.exceptions import InvalidTypeError, ValidationError
+
 
 class Outcome(str, Enum):
     """Where a device ended up; the values are the names used in reports."""
@@ -97,9 +100,20 @@ class RecordStore:
     def unsend(self, index: int) -> None:
         """Chunk ``index`` was cancelled before a worker took it."""
 
-    def write(self, index: int | None, groups: Groups, *, settled: bool = False) -> None:
+    def is_sending(self, index: int) -> bool:
+        """Whether chunk ``index`` is committed as sending (and not yet settled)."""
+        return False
+
+    def write(
+        self,
+        index: int | None,
+        groups: Groups,
+        *,
+        settled: bool = False,
+        sending: Sequence[int] = (),
+    ) -> None:
         """Record ``groups``. With an ``index`` they cover that whole chunk; ``settled``: its
-        outcome is final."""
+        outcome is final. ``sending``: chunks to mark as :meth:`sending` in the same step."""
         raise NotImplementedError
 
     def settle_pending(self, error: str) -> None:
@@ -202,7 +216,14 @@ class MemoryStore(RecordStore):
     def chunk_ids(self, index: int) -> list[str]:
         return self.valid[index * self.chunk_size : (index + 1) * self.chunk_size]
 
-    def write(self, index: int | None, groups: Groups, *, settled: bool = False) -> None:
+    def write(
+        self,
+        index: int | None,
+        groups: Groups,
+        *,
+        settled: bool = False,
+        sending: Sequence[int] = (),
+    ) -> None:
         records = self.records
         for record, ids in groups:
             for device_id in ids:
@@ -254,3 +275,47 @@ class MemoryStore(RecordStore):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_memory_store, (self.records, self.repeats))
+
+
+#: Ids read per batch handed to the store (a journal inserts each batch with one statement).
+READ_BATCH = 5000
+
+
+def read_into(
+    store: RecordStore, device_ids: Iterable[str], *, strict: bool = False, rule: str = "printable"
+) -> None:
+    """Validate every id and add it to ``store`` in batches (the store collapses repeats)."""
+    if isinstance(device_ids, (str, bytes)) or not isinstance(device_ids, Iterable):
+        raise InvalidTypeError(
+            "device_ids",
+            f"expected an iterable of device id strings, got {type(device_ids).__name__}",
+        )
+    batch: list[tuple[str, DeviceResult | None]] = []
+    first = ""
+    checked: dict[str, DeviceResult | None] = {}  # this batch's ids: a repeat is checked once
+    for position, device_id in enumerate(device_ids):
+        if not isinstance(device_id, str):
+            raise InvalidTypeError(
+                f"device_ids[{position}]",
+                f"expected a device id string, got {type(device_id).__name__}; nothing was sent",
+            )
+        if device_id in checked:
+            batch.append((device_id, checked[device_id]))
+            continue
+        record: DeviceResult | None = None
+        try:
+            check_device_id(f"device_ids[{position}]", device_id, rule)
+        except ValidationError as exc:
+            first = first or str(exc)
+            record = DeviceResult(Outcome.NOT_ATTEMPTED, error=f"invalid: {exc}", invalid=True)
+        checked[device_id] = record
+        batch.append((device_id, record))
+        if len(batch) >= READ_BATCH:
+            store.add(batch)
+            batch, checked = [], {}
+    store.add(batch)
+    if strict and first:
+        invalid = store.invalid_count()
+        raise ValidationError(
+            "device_ids", f"{invalid} invalid device id(s), nothing was sent; first: {first}"
+        )
