@@ -33,9 +33,14 @@ def calibrate(contender: Timed, warmup: int, batch_seconds: float) -> int:
 
 
 def interleave(
-    contenders: Sequence[Timed], rounds: int, warmup: int, batch_seconds: float
+    contenders: Sequence[Timed],
+    rounds: int,
+    warmup: int,
+    batch_seconds: float,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[float]]:
-    """Seconds per call of each contender, one value per round."""
+    """Seconds per call of each contender, one value per round, by ``clock`` (wall time;
+    ``time.process_time`` counts this process's CPU only, less moved by other processes)."""
     calls = {c.key: calibrate(c, warmup, batch_seconds) for c in contenders}
     seconds: dict[str, list[float]] = {c.key: [] for c in contenders}
     for round_index in range(rounds):
@@ -43,10 +48,10 @@ def interleave(
         for contender in [*contenders[shift:], *contenders[:shift]]:
             n, call = calls[contender.key], contender.call
             gc.collect()  # each batch starts without the previous contender's garbage
-            started = time.perf_counter()
+            started = clock()
             for _ in range(n):
                 call()
-            seconds[contender.key].append((time.perf_counter() - started) / n)
+            seconds[contender.key].append((clock() - started) / n)
     return seconds
 
 

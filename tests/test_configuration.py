@@ -280,6 +280,8 @@ def test_proxy_settings_and_environment_read_once(monkeypatch: pytest.MonkeyPatc
             "https": "http://u:p%20w@proxy.local:8080",
         }
         assert session.verify == "/tmp/ca.pem"  # the CA bundle still applies
+        shown = [repr(client), repr(client.config), str(client.config), repr(proxy), str(proxy)]
+        assert all("p w" not in text and "p%20w" not in text for text in shown)
     tls_proxy = ProxySettings(address="https://proxy.local/", port=443)
     with make_client(proxy_settings=tls_proxy, verify=False) as client:
         assert client._pipeline.session.proxies["https"] == "https://proxy.local:443"

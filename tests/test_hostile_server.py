@@ -6,22 +6,27 @@ whatever bytes a test scripts, including malformed, escaped and oversized ones.
 
 from __future__ import annotations
 
+import contextlib
+import csv
+import html
+import io
 import json
 import logging
+import os
 import pickle
 import socket
 import subprocess
 import sys
 import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from verizon_sdk import (
@@ -36,6 +41,7 @@ from verizon_sdk.exceptions import (
     ConfigurationError,
     PaginationError,
     ResponseTooLargeError,
+    UnexpectedResponseError,
     ValidationError,
 )
 from verizon_sdk.models import V2ListOfLicensesToRemoveRequest, V3LicenseIMEI
@@ -272,15 +278,28 @@ def mixed_escape(secret: str, choices: list[int]) -> str:
     return "".join(out)
 
 
+def in_bulk_answers(secret: str) -> bool:
+    """Whether ``secret`` is part of what the bulk answers say anyway (``"000000"`` is in every
+    device id): masking it there would change the run, not hide a secret."""
+    fixed = [*BULK_IDS, ACCOUNT, ASSIGN_PATH, '"deviceId": "status": "Queued", "resultReason":']
+    fixed += ['"accountName": "deviceList": [{}] "errorCode": "E1", "errorMessage": "echo ']
+    return any(secret in text for text in fixed)
+
+
 SECRETS = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=6, max_size=16)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=st.data(), secret=SECRETS.filter(lambda s: "*" not in s))
+@given(data=st.data(), secret=SECRETS.filter(lambda s: "*" not in s and not in_bulk_answers(s)))
 def test_property_a_random_secret_under_a_random_escaping_never_shows(
-    server: HostileServer, caplog: pytest.LogCaptureFixture, data: st.DataObject, secret: str
+    server: HostileServer,
+    caplog: pytest.LogCaptureFixture,
+    run_cli: Callable[..., tuple[int, str, str]],
+    tmp_path: Path,
+    data: st.DataObject,
+    secret: str,
 ) -> None:
     caplog.clear()
     choices = data.draw(st.lists(st.integers(0, 4), min_size=len(secret), max_size=len(secret)))
@@ -293,6 +312,11 @@ def test_property_a_random_secret_under_a_random_escaping_never_shows(
         client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     assert info.value.response_code == 502
     assert_hidden(secret, surfaces(info.value, caplog.text))
+    # the same echo through a bulk run: its result, reports and the CLI (remaining surfaces)
+    echoing_bulk_server(server, echoed)
+    environment = cli_secret_environment("client_secret", secret)
+    shown = bulk_surfaces(server, options, run_cli, environment, tmp_path, lambda: caplog.text)
+    assert_hidden_in_reports(secret, shown)
 
 
 # -- item 13: only live secrets are kept -------------------------------------------------------
@@ -574,3 +598,633 @@ def test_a_proxy_address_with_credentials_is_refused_without_echo(server: Hostil
     with pytest.raises(ConfigurationError, match="must not carry credentials") as info:
         client_for(server, proxy_settings=proxy)
     assert "s3cretPw" not in str(info.value)
+
+
+# -- item 7: an answer the SDK cannot judge is unknown, never failed ---------------------------
+
+ASSIGN_PATH = f"{STATUS_PATH}/assign"
+BULK_IDS = [f"{990000000000000 + n:015d}" for n in range(6)]
+
+
+def answering_with(status: str) -> Handler:
+    """An assign answer giving every id it was sent ``status``."""
+
+    def answer(request: Request) -> bytes:
+        sent = json.loads(request.body)["deviceList"]
+        devices = [{"deviceId": d, "status": status, "resultReason": "queued"} for d in sent]
+        return http(200, json.dumps({"accountName": ACCOUNT, "deviceList": devices}))
+
+    return answer
+
+
+def posted(server: HostileServer) -> list[list[str]]:
+    """The ids of each assign POST the server received, in order."""
+    return [json.loads(r.body)["deviceList"] for r in server.requests if r.path == ASSIGN_PATH]
+
+
+def unjudgeable_server(server: HostileServer) -> None:
+    """Every id answered "UpgradePending"; the license list cannot be read (503)."""
+    server.route("POST", ASSIGN_PATH, answering_with("UpgradePending"))
+    server.route("GET", STATUS_PATH, lambda _: http(503, '{"errorMessage": "down"}'))
+
+
+def assert_left_unknown(result: Any, ids: list[str]) -> None:
+    assert result.counts["failed"] == 0
+    assert result.failed_ids() == []
+    assert {d: result[d].outcome.value for d in ids} == dict.fromkeys(ids, "unknown")
+    assert result.retry_ids() == ids
+    assert all(result[d].status == "UpgradePending" for d in ids)  # the raw answer is kept
+    assert result[ids[0]].error == "status 'UpgradePending' is not one the SDK knows"
+    assert not result[ids[0]].reconciled
+    assert result.reconciliation_error is not None
+    assert result.reconciliation_error.startswith("ServerError: 503")
+
+
+def test_item7_unknown_status_and_unreadable_list_is_unknown_not_failed(
+    server: HostileServer, connect: Any
+) -> None:
+    unjudgeable_server(server)
+    with connect(lambda **o: client_for(server, **o)) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, BULK_IDS, chunk_size=4, max_workers=1
+        )
+    assert_left_unknown(result, BULK_IDS)
+    assert posted(server) == [BULK_IDS[:4], BULK_IDS[4:]]  # each id sent once, never again
+    assert [r.method for r in server.requests if r.path == STATUS_PATH] == ["GET"]
+
+
+def test_item7_unknown_status_without_reconciliation_is_unknown(server: HostileServer) -> None:
+    unjudgeable_server(server)
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, BULK_IDS, reconcile=False
+        )
+    assert result.unknown.keys() == set(BULK_IDS)
+    assert result.retry_ids() == BULK_IDS
+    assert [r.path for r in server.requests if r.path != TOKEN_PATH] == [ASSIGN_PATH]
+
+
+def test_item7_a_readable_list_still_settles_unknown_statuses(server: HostileServer) -> None:
+    server.route("POST", ASSIGN_PATH, answering_with("UpgradePending"))
+    listed = [{"deviceId": d} for d in BULK_IDS[:3]]  # the first three were licensed
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": listed}))
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(ACCOUNT, BULK_IDS)
+    assert list(result.succeeded) == BULK_IDS[:3]
+    # answered, and provably not in the asked-for state: a definite failure
+    assert result.failed_ids() == BULK_IDS[3:]
+    assert all(result[d].reconciled for d in BULK_IDS)
+    assert result.retry_ids() == []
+    assert result.reconciliation_error is None
+
+
+def stop_after_the_first_chunk(event: Any) -> None:
+    raise RuntimeError(f"stopped after chunk {event.index}")
+
+
+def test_item7_a_journaled_run_resumed_leaves_unknown_statuses_unknown(
+    server: HostileServer, tmp_path: Path
+) -> None:
+    unjudgeable_server(server)
+    path = tmp_path / "run.db"
+    with client_for(server) as client:
+        licenses = client.software_management_licenses_v3
+        with pytest.raises(RuntimeError, match="stopped after chunk 0"):
+            licenses.assign_licenses_bulk(
+                ACCOUNT,
+                BULK_IDS,
+                chunk_size=2,
+                max_workers=1,
+                journal=path,
+                on_chunk=stop_after_the_first_chunk,
+            )
+        sent_before = posted(server)  # chunk 0, and chunk 1 if it was already in flight
+        assert sent_before[0] == BULK_IDS[:2]
+        result = licenses.resume_bulk(path)
+        assert_left_unknown(result, BULK_IDS)
+        stored = licenses.assign_licenses_bulk(ACCOUNT, BULK_IDS, journal=path)
+    assert stored == result  # what the journal holds is unknown too
+    sent = posted(server)
+    assert sorted(d for chunk in sent for d in chunk) == BULK_IDS  # no id was sent twice
+    assert len(sent) > len(sent_before)  # the resume sent the rest
+
+
+def test_item7_devices_the_simulator_changed_are_never_reported_failed() -> None:
+    """The issue's case, on the simulator: it applies the assign (the devices change), answers
+    a status the SDK does not know, and the license list cannot be read."""
+    from verizon_sdk.simulator import Fault, Simulator
+
+    answer = {"deviceList": [{"deviceId": d, "status": "UpgradePending"} for d in BULK_IDS]}
+    with Simulator() as sim:
+        sim.inject(Fault(method="POST", path="/assign", body=answer, apply=True))
+        sim.inject(Fault(method="GET", path=f"/licenses/{ACCOUNT}", status=503, times=None))
+        with sim.client(max_retries=0) as client:
+            result = client.software_management_licenses_v3.assign_licenses_bulk(ACCOUNT, BULK_IDS)
+        assert sim.assigned(ACCOUNT) == set(BULK_IDS)  # the server changed every device
+        assert sim.request_count("/assign", "POST") == 1
+        assert sim.request_count(f"/licenses/{ACCOUNT}", "GET") == 1
+    assert_left_unknown(result, BULK_IDS)
+
+
+def test_item7_cli_lists_unknown_statuses_and_exits_1(
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    unjudgeable_server(server)
+    code, out, err = run_cli("assign", ACCOUNT, *BULK_IDS)
+    assert code == 1, err  # devices listed, not a run failure (3)
+    assert "0 succeeded, 0 failed, 0 not attempted, 6 unknown" in out
+    assert "reconciliation failed: ServerError: 503" in out
+    assert out.count("UpgradePending") == len(BULK_IDS)
+
+
+# -- item 6: the bulk CSV/JSON report is written whole, and never runs a formula --------------
+
+#: (device id, status, reason as the server spells it inside a JSON string)
+HOSTILE_ROWS = [
+    ("990000000000001", "Failure", '=HYPERLINK(\\"http://evil.test\\",\\"x\\")'),
+    ("990000000000002", "Failure", "+1+cmd|' /C calc'!A0"),
+    ("990000000000003", "Failure", "-2+3"),
+    ("990000000000004", "Failure", "@SUM(1)"),
+    ("990000000000005", "Failure", "\\tTAB"),
+    ("990000000000006", "Failure", "\\rCR"),
+    ("990000000000007", "Failure", "broken \\ud800 half"),
+    ("990000000000008", "Failure", "'=quoted"),
+    ("990000000000009", "Failure", "plain reason"),
+    ("990000000000010", "Failure", "ok\\r=cmd|' /C calc'!A0"),  # a CR, then a formula
+    ("-12345", "=1+1", "\\udc80"),  # a valid printable id starting with "-"
+]
+
+
+def hostile_reasons() -> Handler:
+    spelled = {d: (status, reason) for d, status, reason in HOSTILE_ROWS}
+
+    def answer(request: Request) -> bytes:
+        items = []
+        for d in json.loads(request.body)["deviceList"]:
+            status, reason = spelled[d]
+            fields = f'"deviceId": {json.dumps(d)}, "status": {json.dumps(status)}'
+            items.append("{" + fields + f', "resultReason": "{reason}"' + "}")
+        return http(200, f'{{"accountName": "{ACCOUNT}", "deviceList": [{", ".join(items)}]}}')
+
+    return answer
+
+
+def expected_csv_cell(text: str) -> str:
+    """The item-6 rule, written out: a lone surrogate as its escape, a formula start quoted."""
+    text = text.replace("\ud800", "\\ud800").replace("\udc80", "\\udc80")
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r", "'") else text
+
+
+@pytest.fixture
+def hostile_result(server: HostileServer) -> Any:
+    server.route("POST", ASSIGN_PATH, hostile_reasons())
+    ids = [d for d, *_ in HOSTILE_ROWS]
+    with client_for(server) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, ids, reconcile=False
+        )
+    assert posted(server) == [ids]
+    assert result["990000000000007"].reason == "broken \ud800 half"  # as the server sent it
+    return result
+
+
+def read_csv(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def assert_report_rows(rows: list[dict[str, str]], result: Any) -> None:
+    assert [r["device_id"] for r in rows] == [expected_csv_cell(d) for d in result]
+    for row, (_, record) in zip(rows, result.items(), strict=True):
+        assert row["status"] == expected_csv_cell(record.status)
+        assert row["reason"] == expected_csv_cell(record.reason)
+        assert row["outcome"] == record.outcome.value
+    for row in rows:  # no text cell a spreadsheet would read as a formula
+        for name in ("device_id", "status", "reason", "error"):
+            assert not row[name].startswith(("=", "+", "-", "@", "\t", "\r"))
+
+
+def test_item6_to_csv_writes_every_row_with_formulas_neutralised(
+    hostile_result: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "report.csv"
+    hostile_result.to_csv(path)
+    text = path.read_bytes().decode("utf-8")  # strict, and a CR in a cell kept
+    assert_report_rows(read_csv(text), hostile_result)
+    assert "'=HYPERLINK(" in text
+    assert "broken \\ud800 half" in text
+    buffer = io.StringIO()
+    hostile_result.to_csv(buffer)  # a caller's text file gets the same bytes
+    assert buffer.getvalue() == text
+    buffer.getvalue().encode("utf-8")  # and they are all encodable
+
+
+def test_item6_to_json_escapes_lone_surrogates_the_same_way(hostile_result: Any) -> None:
+    text = hostile_result.to_json()
+    text.encode("utf-8")  # strict: no lone surrogate, not even as a \ud800 JSON escape
+    assert "\\ud800" not in text.replace("\\\\ud800", "")
+    devices = {d["device_id"]: d for d in json.loads(text)["devices"]}
+    assert devices["990000000000007"]["reason"] == "broken \\ud800 half"
+    assert devices["-12345"]["reason"] == "\\udc80"
+    # JSON keeps values as they are otherwise: no spreadsheet reads it
+    assert devices["990000000000001"]["reason"] == '=HYPERLINK("http://evil.test","x")'
+
+
+def test_item6_a_failed_write_leaves_the_old_report_whole(
+    hostile_result: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verizon_sdk.bulk import _export
+
+    path = tmp_path / "report.csv"
+    path.write_text("the previous report\n", encoding="utf-8")
+    real = _export.csv_cell
+    calls = iter(range(10**6))
+
+    def full_disk(value: Any) -> Any:
+        if next(calls) == 40:  # well into the rows
+            raise OSError(28, "No space left on device")
+        return real(value)
+
+    monkeypatch.setattr(_export, "csv_cell", full_disk)
+    with pytest.raises(OSError, match="No space left"):
+        hostile_result.to_csv(path)
+    assert path.read_text(encoding="utf-8") == "the previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.csv"]  # no temporary left
+
+
+@pytest.fixture
+def run_cli(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str, str]]:
+    """``run_cli(*argv)``: ``verizon-licenses`` in this process against ``server``; returns
+    the exit code, stdout and stderr."""
+    from verizon_sdk import cli
+
+    for name, value in {
+        "VERIZON_CLIENT_ID": "client-id-1",
+        "VERIZON_CLIENT_SECRET": "client-secret-Xy9",
+        "VERIZON_M2M_TOKEN": "m2m-token-Zt4",
+        "VERIZON_BASE_URL": server.base_url,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def run(
+        *argv: str, environment: Mapping[str, str | None] | None = None
+    ) -> tuple[int, str, str]:
+        """``environment``: ``VERIZON_*`` values to change for this run (None: unset)."""
+        with monkeypatch.context() as scoped:
+            for name, value in (environment or {}).items():
+                if value is None:
+                    scoped.delenv(name, raising=False)
+                else:
+                    scoped.setenv(name, value)
+            capsys.readouterr()
+            code = cli.main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+def test_item6_cli_report_with_hostile_text_writes_every_row(
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path, suffix: str
+) -> None:
+    server.route("POST", ASSIGN_PATH, hostile_reasons())
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": []}))
+    report = tmp_path / f"x{suffix}"
+    ids = [d for d, *_ in HOSTILE_ROWS]
+    given = tmp_path / "ids.txt"
+    given.write_text("\n".join(ids), encoding="utf-8")  # "-12345" would read as an option
+    code, out, err = run_cli("assign", ACCOUNT, "--file", str(given), "--report", str(report))
+    assert code == 1, err  # devices failed: listed, no traceback
+    assert err == ""
+    assert out.splitlines()[-1] == f"report written to {report}"
+    assert "broken \\ud800 half" in out  # the terminal gets the escape too
+    text = report.read_bytes().decode("utf-8")
+    if suffix == ".csv":
+        rows = read_csv(text)
+        assert [r["device_id"] for r in rows] == [expected_csv_cell(d) for d in ids]
+    else:
+        assert [d["device_id"] for d in json.loads(text)["devices"]] == ids
+
+
+@pytest.mark.parametrize("where", ["/proc/x.csv", "/proc/x.json", "surrogate\ud800.csv"])
+def test_item6_cli_unwritable_report_is_a_one_line_error_exit_2(
+    server: HostileServer,
+    run_cli: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    where: str,
+) -> None:
+    server.route("POST", ASSIGN_PATH, hostile_reasons())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_cli("assign", ACCOUNT, "990000000000009", "--report", where)
+    assert code == 2
+    assert len(err.splitlines()) == 1
+    assert err.startswith("error: ")
+    if where.startswith("/proc"):  # the run happened: its outcome is shown before the error
+        assert err.startswith(f"error: cannot write {where}: ")
+        assert "0 succeeded, 1 failed" in out
+    else:  # a name the system cannot encode: refused before anything is sent
+        assert posted(server) == []
+
+
+def test_item6_a_report_to_a_device_file_is_written_in_place(hostile_result: Any) -> None:
+    hostile_result.to_csv(os.devnull)  # not a regular file: written directly, not replaced
+    assert os.path.exists(os.devnull) and not os.path.isfile(os.devnull)
+
+
+def test_item6_a_report_through_a_link_keeps_the_link_and_the_permissions(
+    hostile_result: Any, tmp_path: Path
+) -> None:
+    real = tmp_path / "real.csv"
+    real.write_text("old\n", encoding="utf-8")
+    real.chmod(0o600)
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    hostile_result.to_csv(link)
+    assert link.is_symlink()
+    assert len(read_csv(real.read_bytes().decode())) == len(HOSTILE_ROWS)
+    assert real.stat().st_mode & 0o777 == 0o600
+
+
+def test_item6_a_stale_temporary_file_does_not_block_the_report(
+    hostile_result: Any, tmp_path: Path
+) -> None:
+    stale = tmp_path / f".r.csv.{os.getpid()}.{threading.get_ident()}.tmp"  # a killed run's
+    stale.write_text("half", encoding="utf-8")
+    hostile_result.to_csv(tmp_path / "r.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+    assert len(read_csv((tmp_path / "r.csv").read_bytes().decode())) == len(HOSTILE_ROWS)
+
+
+# -- item 5: deep nesting never reaches a recursive walk, however deep the caller's stack ------
+
+#: Frames left free under ``sys.getrecursionlimit()`` when the SDK is called.
+HEADROOM = 100
+
+
+def with_headroom(call: Callable[[], Any], headroom: int = HEADROOM) -> Any:
+    """``call()`` from a recursion that leaves only ``headroom`` frames below the limit."""
+
+    def depth() -> int:
+        frame, count = sys._getframe(), 0
+        while frame is not None:
+            frame, count = frame.f_back, count + 1
+        return count
+
+    def descend(remaining: int) -> Any:
+        return call() if remaining <= 0 else descend(remaining - 1)
+
+    return descend(sys.getrecursionlimit() - headroom - depth())
+
+
+def nested(levels: int) -> str:
+    return "[" * levels + '"x"' + "]" * levels
+
+
+@pytest.mark.parametrize("levels", [800, 1000])
+def test_item5_a_deeply_nested_status_on_a_deep_stack_is_not_a_recursion_error(
+    server: HostileServer, levels: int
+) -> None:
+    def answer(request: Request) -> bytes:
+        ids = json.loads(request.body)["deviceList"]
+        items = ", ".join(f'{{"deviceId": "{d}", "status": {nested(levels)}}}' for d in ids)
+        return http(200, f'{{"accountName": "{ACCOUNT}", "deviceList": [{items}]}}')
+
+    server.route("POST", ASSIGN_PATH, answer)
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": []}))
+    with client_for(server) as client:
+        licenses = client.software_management_licenses_v3
+        result = with_headroom(lambda: licenses.assign_licenses_bulk(ACCOUNT, BULK_IDS))
+        shown = with_headroom(lambda: (repr(result), result.to_json(), str(result.rows())))
+    # the 2xx body was refused as unreadable: ambiguous, so reconciliation read the list
+    assert posted(server) == [BULK_IDS]
+    assert [r.path for r in server.requests].count(STATUS_PATH) == 1
+    assert result.not_attempted.keys() == set(BULK_IDS)  # the list does not show them
+    error = result[BULK_IDS[0]].error or ""
+    assert "UnexpectedResponseError" in error
+    assert "nest more than 32 levels deep" in error
+    assert "probably applied" in error  # a POST's unreadable 2xx says so
+    assert "not_attempted" in shown[0]
+
+
+def test_item5_a_deep_data_body_is_refused_before_any_model_sees_it(
+    server: HostileServer, connect: Any
+) -> None:
+    body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False})[:-1]
+    server.route("GET", STATUS_PATH, lambda _: http(200, body + f', "x": {nested(600)}}}'))
+    refused = pytest.raises(UnexpectedResponseError, match="nest more than 32 levels")
+    with connect(lambda **o: client_for(server, **o)) as client, refused as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    # whatever the caller then does with the error, on whatever stack, no walk goes deep
+    shown = with_headroom(lambda: (str(info.value), repr(info.value), pickle.dumps(info.value)))
+    assert "nest more than 32 levels" in shown[0]
+
+
+def test_item5_a_deep_error_body_keeps_no_deep_json(server: HostileServer) -> None:
+    deep = f'{{"errorCode": "E1", "errorMessage": "boom", "x": {nested(600)}}}'
+    server.route("GET", STATUS_PATH, lambda _: http(500, deep))
+    with client_for(server) as client, pytest.raises(APIException) as info:
+        client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+    assert info.value.response_code == 500
+    assert info.value.json_body is None  # refused as JSON; the text is kept
+    shown = with_headroom(lambda: (str(info.value), repr(info.value), pickle.dumps(info.value)))
+    assert "500" in shown[0]
+
+
+def test_item5_a_body_at_the_depth_limit_is_read(server: HostileServer) -> None:
+    from verizon_sdk._wire import MAX_JSON_DEPTH
+
+    extra = nested(MAX_JSON_DEPTH - 1)  # inside the top object: exactly the limit
+    body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False})[:-1] + f', "x": {extra}}}'
+    server.route("GET", STATUS_PATH, lambda _: http(200, body))
+    with client_for(server) as client:
+        summary = with_headroom(
+            lambda: client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+        )
+        assert with_headroom(lambda: repr(summary))
+    assert summary.account_name == ACCOUNT
+
+
+JSON_TREES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text('[]{}"\\/abfnrtu\n\t\b\f\r\u00e9\ud800\U0001f600', max_size=6),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text('[]{}"\\k', max_size=4), inner, max_size=3)
+    ),
+    max_leaves=60,
+)
+
+
+def tree_depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(tree_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(tree_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(tree=JSON_TREES, wrap=st.integers(0, 40), ascii_only=st.booleans())
+def test_item5_property_the_depth_check_is_exact(tree: Any, wrap: int, ascii_only: bool) -> None:
+    from verizon_sdk._wire import MAX_JSON_DEPTH, nests_too_deep
+
+    for _ in range(wrap):
+        tree = [tree] if wrap % 2 else {"k[": tree}
+    text = json.dumps(tree, ensure_ascii=ascii_only)
+    assert nests_too_deep(text) == (tree_depth(tree) > MAX_JSON_DEPTH)
+
+
+# -- items 1, 2, the remaining surfaces: echoed secrets through the bulk reports and the CLI ---
+
+
+def echoing_bulk_server(server: HostileServer, echoed: str) -> None:
+    """The assign answer echoes ``echoed`` (already spelled for a JSON string) as every
+    device's reason, with a status the SDK does not know, except a chunk holding
+    ``BULK_IDS[-1]``, refused (400) with the echo; reading the license list is refused with
+    the echo too. (4xx, so no retry waits.)"""
+    error = '{"errorCode": "E1", "errorMessage": "echo ' + echoed + '"}'
+
+    def answer(request: Request) -> bytes:
+        ids = json.loads(request.body)["deviceList"]
+        if BULK_IDS[-1] in ids:
+            return http(400, error)
+        items = ", ".join(
+            f'{{"deviceId": "{d}", "status": "Queued", "resultReason": "echo {echoed}"}}'
+            for d in ids
+        )
+        return http(200, f'{{"accountName": "{ACCOUNT}", "deviceList": [{items}]}}')
+
+    server.route("POST", ASSIGN_PATH, answer)
+    server.route("GET", STATUS_PATH, lambda _: http(400, error))
+
+
+def cli_secret_environment(kind: str, secret: str) -> dict[str, str | None]:
+    """``VERIZON_*`` variables that make ``secret`` the ``kind`` credential of the CLI."""
+    if kind == "client_secret":
+        return {"VERIZON_CLIENT_SECRET": secret}
+    if kind == "m2m_token":
+        return {"VERIZON_M2M_TOKEN": secret}
+    if kind in ("password", "session_token"):
+        password = secret if kind == "password" else "pass-Word9"
+        return {"VERIZON_M2M_TOKEN": None, "VERIZON_USERNAME": "u", "VERIZON_PASSWORD": password}
+    return {}
+
+
+def bulk_surfaces(
+    server: HostileServer,
+    options: dict[str, Any],
+    cli: Callable[..., tuple[int, str, str]],
+    environment: dict[str, str | None],
+    folder: Path,
+    logs: Callable[[], str],
+) -> list[str]:
+    """Everything a user sees of a bulk run whose answers echo a secret: the result's
+    ``repr``, ``to_json()``, ``to_csv()``, HTML display, journal file and logs; the CLI's
+    output and ``--report`` files."""
+    journal = folder / "run.db"
+    if journal.exists():
+        journal.unlink()
+    with client_for(server, **options) as client:
+        result = client.software_management_licenses_v3.assign_licenses_bulk(
+            ACCOUNT, BULK_IDS, chunk_size=3, max_workers=1, journal=journal
+        )
+    # the echo reached every part of the result: reasons, a chunk error, reconciliation
+    assert result[BULK_IDS[0]].reason == "echo ***"
+    assert "echo ***" in (result[BULK_IDS[-1]].error or "")
+    assert "echo ***" in (result.reconciliation_error or "")
+    buffer = io.StringIO()
+    result.to_csv(buffer)
+    shown = [repr(result), result.to_json(), result.to_json(indent=2), buffer.getvalue()]
+    shown += [result._repr_html_(), journal.read_bytes().decode("utf-8", "replace")]
+    for suffix in (".csv", ".json"):
+        report = folder / f"report{suffix}"
+        code, out, err = cli(
+            "assign", ACCOUNT, *BULK_IDS, "--chunk-size", "3", "--report", str(report),
+            environment=environment,
+        )  # fmt: skip
+        assert code == 1, err
+        assert "echo ***" in out
+        shown += [out, err, report.read_bytes().decode("utf-8")]
+    return [*shown, logs()]
+
+
+def assert_hidden_in_reports(secret: str, shown: list[str]) -> None:
+    """:func:`assert_hidden`, and the CSV and HTML spellings of the secret."""
+    assert_hidden(secret, shown)
+    for text in shown:
+        assert secret.replace('"', '""') not in text
+        assert html.escape(secret) not in text
+
+
+@pytest.mark.parametrize("escape", sorted(ESCAPES))
+@pytest.mark.parametrize(
+    "kind", ["client_secret", "access_token", "m2m_token", "password", "session_token"]
+)
+def test_an_echoed_secret_is_masked_in_bulk_reports_and_the_cli(
+    server: HostileServer,
+    caplog: pytest.LogCaptureFixture,
+    run_cli: Callable[..., tuple[int, str, str]],
+    tmp_path: Path,
+    kind: str,
+    escape: str,
+) -> None:
+    secret = SECRET
+    if kind == "access_token":
+        server.route("POST", TOKEN_PATH, lambda _: token_answer(secret))
+    session = secret if kind == "session_token" else "sess-T0k"
+    server.route("POST", LOGIN_PATH, lambda _: http(200, json.dumps({"sessionToken": session})))
+    echoing_bulk_server(server, ESCAPES[escape](secret))
+    caplog.set_level(logging.DEBUG, logger="verizon_sdk")
+    shown = bulk_surfaces(
+        server,
+        secret_options(kind, secret),
+        run_cli,
+        cli_secret_environment(kind, secret),
+        tmp_path,
+        lambda: caplog.text,
+    )
+    assert_hidden_in_reports(secret, shown)
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(st.sampled_from('[]{}"\\ab,:1'), max_size=120))
+@example(text="[" * 40)  # unbalanced
+@example(text="[" * 20 + "{" * 20 + "]" * 20)
+def test_item5_property_the_depth_check_takes_any_text(text: str) -> None:
+    from verizon_sdk._wire import load_json, nests_too_deep
+
+    assert nests_too_deep(text) in (True, False)
+    with contextlib.suppress(ValueError):  # not JSON, or too deep: the one error it raises
+        load_json(text)
+
+
+def test_item5_json_on_a_nearly_exhausted_stack_is_a_value_error() -> None:
+    from verizon_sdk._wire import load_json, parse_json_text
+
+    text = nested(30)  # within the limit, but deeper than the stack left
+    with pytest.raises(ValueError, match="too deep for the stack left"):
+        with_headroom(lambda: load_json(text), headroom=12)
+    assert with_headroom(lambda: parse_json_text(text), headroom=12) is None
+
+
+# -- item 9: a trickling server cannot outlive the deadline (section owned by "deadline") ----
+# tests/test_deadline.py has the whole set: token, login, POST, HTTPS, reuse, threads, drain.
+
+
+@pytest.mark.parametrize("part", ["head", "body"])
+def test_an_answer_trickled_1_byte_per_0_2_s_ends_by_the_deadline(part: str) -> None:
+    from tests.test_deadline import TrickleServer, status_times_out  # it imports this module
+
+    trickle = TrickleServer(slow={("GET", STATUS_PATH): part})
+    try:
+        body = json.dumps({"accountName": ACCOUNT, "hasMoreData": False}).ljust(60)
+        trickle.route("GET", STATUS_PATH, lambda _: http(200, body))
+        status_times_out(trickle, 0)  # within time_budget() + 2 s, naming the deadline
+    finally:
+        trickle.close()
+    assert [r.path for r in trickle.requests] == [TOKEN_PATH, STATUS_PATH]

@@ -1281,6 +1281,9 @@ def test_client_passes_credentials_and_base_url(api: Api, monkeypatch: pytest.Mo
     with Simulator(m2m_tokens=()) as bare:
         login = bare.client().kwargs["m2m_session_credentials"].kwargs
         assert login == {"username": "sim-user", "password": "sim-password"}
+    # the caller's keywords win over the defaults instead of colliding with them
+    routed = api.sim.client(base_url="http://127.0.0.1:9/api").kwargs
+    assert routed["base_url"] == "http://127.0.0.1:9/api"
 
 
 @pytest.mark.skipif(not _sdk_client_available(), reason="verizon_sdk.VerizonClient not there yet")

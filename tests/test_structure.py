@@ -131,6 +131,7 @@ LAYERS = [
     "verizon_sdk._calls",
     # drivers
     "verizon_sdk._connection_errors",
+    "verizon_sdk._connections",
     "verizon_sdk._transport",
     "verizon_sdk._apimatic",
     "verizon_sdk._pipeline",

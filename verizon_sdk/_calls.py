@@ -18,6 +18,7 @@ from verizon_sdk._checks import check_account, check_body
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._redaction import Redactor
 from verizon_sdk._version import __version__
+from verizon_sdk._wire import load_json
 from verizon_sdk.exceptions import UnexpectedResponseError
 
 if TYPE_CHECKING:
@@ -73,7 +74,8 @@ def user_agent(config: Configuration) -> str:
 
 
 def parse_body(model: Any, scrub: Callable[[str], str], response: Any) -> Any:
-    """Parse a 2xx body into ``model`` with :func:`json.loads`; anything else is an error.
+    """Parse a 2xx body into ``model`` with :func:`~verizon_sdk._wire.load_json` (nesting
+    bounded by ``MAX_JSON_DEPTH``); anything else is an error.
 
     The text is passed through ``scrub`` (the redactor) first: a secret the service echoed,
     however escaped, never reaches a model, a bulk report or a log line.
@@ -97,8 +99,8 @@ def parse_body(model: Any, scrub: Callable[[str], str], response: Any) -> Any:
     if not text or not text.strip():
         raise unexpected("empty body where a JSON object was expected")
     try:
-        data = json.loads(text)
-    except (ValueError, RecursionError) as exc:
+        data = load_json(text)
+    except ValueError as exc:
         raise unexpected(f"body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise unexpected(f"expected a JSON object, got a JSON {type(data).__name__}")

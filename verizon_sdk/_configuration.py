@@ -72,9 +72,23 @@ SERVER_SUFFIXES: dict[Server, str] = {
 }
 
 
+def attempt_deadline(connect: float, read: float) -> float:
+    """Wall-clock seconds one HTTP attempt may take, from connecting to the last body byte.
+
+    The one definition: ``_connections`` enforces it on the sync client's sockets and
+    :meth:`Configuration.time_budget` counts it; the async transport ends each attempt after
+    the same connect + read seconds.
+    """
+    return connect + read
+
+
 @dataclass(frozen=True)
 class Timeout:
-    """Connect and read timeouts, in seconds, for every single HTTP attempt."""
+    """Connect and read timeouts, in seconds, for every single HTTP attempt.
+
+    ``connect`` bounds opening the connection, ``read`` each wait for data; the whole attempt
+    (sending, the status line and headers, every body read) ends by :attr:`deadline`.
+    """
 
     connect: float = 10.0
     read: float = 30.0
@@ -91,6 +105,11 @@ class Timeout:
 
     def as_requests(self) -> tuple[float, float]:
         return (float(self.connect), float(self.read))
+
+    @property
+    def deadline(self) -> float:
+        """Wall-clock seconds one attempt may take in all: ``connect + read``."""
+        return attempt_deadline(self.connect, self.read)
 
 
 _USERINFO = re.compile(r"(?<=://)[^/?#]*@")
@@ -345,12 +364,13 @@ class Configuration:
         return self.server_url(Server.M2M) + LOGIN_PATH
 
     def time_budget(self) -> float:
-        """Worst-case seconds one HTTP exchange (all its retries) takes against a stalled server.
+        """Most seconds one HTTP exchange (all its retries) takes, whatever the server sends.
 
-        ``(max_retries + 1) * (connect + read)`` plus, before retry ``n``, the longer of
-        the backoff cap ``min(backoff_max, backoff_factor * 2**(n-1))`` and
-        ``max_retry_after``. A call is at most a few exchanges (API request, replays
-        after a 401, token fetch, login): ``doc/reliability.md`` counts them.
+        ``(max_retries + 1) * timeout.deadline`` (each attempt ends by its wall-clock
+        deadline, connect + read, even against a server that trickles bytes) plus, before
+        retry ``n``, the longer of the backoff cap ``min(backoff_max, backoff_factor *
+        2**(n-1))`` and ``max_retry_after``. A call is at most a few exchanges (API request,
+        replays after a 401, token fetch, login): ``doc/reliability.md`` counts them.
         """
 
         def wait(n: int) -> float:
@@ -359,8 +379,7 @@ class Configuration:
 
         head = min(self.max_retries, 1000)  # past that every wait is the same
         waits = sum(wait(n) for n in range(1, head + 1)) + (self.max_retries - head) * wait(head)
-        timeout = self.timeout
-        return (self.max_retries + 1) * (timeout.connect + timeout.read) + waits
+        return (self.max_retries + 1) * self.timeout.deadline + waits
 
     def clone_with(self, **changes: Any) -> Configuration:
         """A copy with ``changes`` applied; 0, False and empty values are kept."""

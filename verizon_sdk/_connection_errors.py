@@ -19,6 +19,12 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
+
+class DeadlineExceeded(TimeoutError):
+    """An attempt ran past its wall-clock deadline (``Timeout.deadline``), however the server
+    trickled its bytes; urllib3 handles it as a read timeout."""
+
+
 _POOL_PREFIX = re.compile(r"^HTTPS?Connection(?:Pool)?\([^)]*\):\s*")
 _WRAPPERS = (requests.RequestException, urllib3.exceptions.MaxRetryError)
 
@@ -61,6 +67,8 @@ def _kind(chain: Sequence[BaseException], host: str, *, timed_out: bool, not_sen
         return f"TLS handshake failed with {host}"
     if has(ConnectionRefusedError):
         return f"connection refused by {host}"
+    if has(DeadlineExceeded):
+        return f"deadline reached with {host}"
     if timed_out:
         return f"{'connect' if not_sent else 'read'} timed out with {host}"
     if has(
@@ -75,10 +83,11 @@ def _kind(chain: Sequence[BaseException], host: str, *, timed_out: bool, not_sen
 
 
 def _root(chain: Sequence[BaseException]) -> BaseException:
-    """The innermost cause that is not a wrapper; a bare ``timed out`` gives way to
-    urllib3's ``Read timed out. (read timeout=5)``."""
+    """The innermost cause that is not a wrapper (a passed deadline first); a bare ``timed
+    out`` gives way to urllib3's ``Read timed out. (read timeout=5)``."""
     inner = [c for c in chain if not isinstance(c, _WRAPPERS)] or list(chain)
-    root = inner[-1]
+    deadline = [c for c in inner if isinstance(c, DeadlineExceeded)]
+    root = deadline[0] if deadline else inner[-1]
     if isinstance(root, TimeoutError) and len(inner) > 1 and str(root) == "timed out":
         return inner[-2]
     return root

@@ -10,7 +10,6 @@ attempt. ``doc/reliability.md`` describes the policy and the time budget.
 
 from __future__ import annotations
 
-import http.client
 import os
 import time
 from itertools import takewhile
@@ -19,13 +18,12 @@ from typing import Any
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 from urllib3.util.retry import Retry
 
 from verizon_sdk import _connection_errors as connection_errors
 from verizon_sdk._configuration import Configuration
+from verizon_sdk._connections import POOL_CLASSES
 from verizon_sdk._proxies import proxies_for
 from verizon_sdk._retry import SAFE_METHODS, RetryPolicy
 from verizon_sdk.exceptions import APIConnectionError, APITimeoutError, ResponseTooLargeError
@@ -139,48 +137,17 @@ def build_retry(config: Configuration, allowed_methods: frozenset[str] = SAFE_ME
     )
 
 
-class _SkipInterimResponse(http.client.HTTPResponse):
-    """An ``http.client`` response that skips every 1xx interim response (``103 Early Hints``).
-
-    ``http.client`` skips only ``100 Continue`` and would hand a 103 over as the answer, leaving
-    the real one unread. RFC 9110 section 15.2: a client must ignore 1xx responses it does not
-    expect. ``101 Switching Protocols`` is final and kept.
-    """
-
-    def _read_status(self) -> tuple[str, int, str]:
-        while True:
-            version, status, reason = super()._read_status()  # type: ignore[misc]
-            if not 100 < status < 200 or status == 101:
-                return version, status, reason
-            http.client._read_headers(self.fp)  # type: ignore[attr-defined]
-
-
-class _Connection(HTTPConnection):
-    response_class = _SkipInterimResponse
-
-
-class _HTTPSConnection(HTTPSConnection):
-    response_class = _SkipInterimResponse
-
-
-class _Pool(HTTPConnectionPool):
-    ConnectionCls = _Connection
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HTTPSConnection
-
-
 class SdkAdapter(HTTPAdapter):
-    """The ``requests`` adapter of the sessions the SDK builds: its connections skip 1xx."""
+    """The ``requests`` adapter of the sessions the SDK builds: its connections skip 1xx and
+    end every attempt by its wall-clock deadline (:mod:`verizon_sdk._connections`)."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _Pool, "https": _HTTPSPool}
+        self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
 
     def proxy_manager_for(self, *args: Any, **kwargs: Any) -> Any:
         manager = super().proxy_manager_for(*args, **kwargs)
-        manager.pool_classes_by_scheme = {"http": _Pool, "https": _HTTPSPool}
+        manager.pool_classes_by_scheme = dict(POOL_CLASSES)
         return manager
 
 

@@ -65,12 +65,10 @@ Every distinct input id ends in exactly one of four categories:
     keeps ``succeeded`` equal to the devices in the asked-for state. The service's status and
     reason are kept (``result["..."].reason``). Or reconciliation found it in that state.
 ``failed``
-    The service answered for the device, and not with success: ``"Failure"`` with its reason
-    (``"Device does not exist."``, ``"No license available"``, ...). ``status`` is an open set
-    (the service documents no closed list), so a status the SDK does not know
-    (``"UpgradePending"``, say) is not guessed at: reconciliation checks the device, which
-    becomes ``succeeded`` if it is in the asked-for state and stays ``failed``, with the raw
-    status, otherwise (and always when ``reconcile=False``).
+    The service answered for the device with a definite failure: ``"Failure"`` with its
+    reason (``"Device does not exist."``, ``"No license available"``, ...); or a status the
+    SDK does not know, when reconciliation then read the license list and found the device
+    not in the asked-for state.
 ``not_attempted``
     The request did not act on the device: the id was invalid; the service refused the whole
     chunk with a 4xx (400, 401, 403, 404, 429 ...); the connection could not be made; the run
@@ -78,11 +76,14 @@ Every distinct input id ends in exactly one of four categories:
     interrupt); or reconciliation found an ambiguous device not in the asked-for state.
     ``error`` says which.
 ``unknown``
-    The request may have been applied, but no usable answer came back: a read timeout, a
-    connection dropped after sending, a 5xx, a 2xx body that cannot be read, or an answer that
-    does not mention the device. Reconciliation settles these; they stay ``unknown`` only with
-    ``reconcile=False``, when reconciliation itself failed (``reconciliation_error``), or after
-    an interrupt.
+    The SDK cannot judge the outcome. The request may have been applied, but no usable answer
+    came back: a read timeout, a connection dropped after sending, a 5xx, a 2xx body that
+    cannot be read, or an answer that does not mention the device. Or the service answered
+    with a status the SDK does not know: ``status`` is an open set (the service documents no
+    closed list), so ``"UpgradePending"``, say, is not guessed at; the raw status and reason
+    are kept. Reconciliation settles these; they stay ``unknown`` (never ``failed``, so they
+    are in :meth:`BulkResult.retry_ids`) only with ``reconcile=False``, when reconciliation
+    itself failed (``reconciliation_error``), or after an interrupt.
 
 :meth:`BulkResult.retry_ids` is ``unknown`` plus ``not_attempted`` minus the invalid ids:
 everything worth sending again. ``failed`` ids are left out, because the service gave a
@@ -97,15 +98,15 @@ scheduler knows when to come back.
 Reconciliation
 ==============
 
-After the last chunk, the ids left ``unknown`` (and the unrecognised statuses) are settled by
+After the last chunk, the ids left ``unknown`` (unrecognised statuses included) are settled by
 reading the account's license list with ``GET /licenses/{acc}``; no POST is repeated. When the
 ids are all IMEI-like (digits, one length), only the pages that hold them are read: each
 lookup asks for the page after the first unsettled id's predecessor, and that page settles
 every id up to its last device. No two lookups read the same devices, so this costs at most
 one page more than the full listing, and usually a page or two. Other ids are looked up in
-the full listing. An ambiguous device found in the asked-for state becomes ``succeeded``,
-otherwise ``not_attempted`` (an id answered with an unrecognised status stays ``failed``); each
-such record has ``reconciled=True``, and
+the full listing. An ambiguous device found in the asked-for state becomes ``succeeded``;
+otherwise it is ``failed`` if the service answered for it (an unrecognised status) and
+``not_attempted`` if not; each such record has ``reconciled=True``, and
 :attr:`BulkResult.reconciled` counts them. If the reading fails, the ids stay ``unknown`` and
 :attr:`BulkResult.reconciliation_error` says why.
 

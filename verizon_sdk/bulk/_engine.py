@@ -13,14 +13,13 @@ from verizon_sdk._pagination import CursorWalk
 from verizon_sdk.bulk._records import _PENDING, DeviceResult, Outcome, read_into
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent
 from verizon_sdk.bulk._rules import (
-    FAILURE_STATUSES,
     IN_FLIGHT_PER_WORKER,
     Action,
     _describe,
     _error_outcome,
-    _norm,
     _text,
-    in_asked_for_state,
+    judge_answer,
+    reconciled_outcome,
     stops_the_run,
 )
 from verizon_sdk.bulk._steps import drive_steps
@@ -289,22 +288,14 @@ class _Run:
         if key[0] is Outcome.UNKNOWN:
             return DeviceResult(Outcome.UNKNOWN, error=key[1], chunk=index)
         status, reason = key
-        if in_asked_for_state(self.action, status, reason):
-            return DeviceResult(Outcome.SUCCEEDED, status, reason, chunk=index)
-        if _norm(status) in FAILURE_STATUSES:
-            return DeviceResult(Outcome.FAILED, status, reason, chunk=index)
-        return DeviceResult(
-            Outcome.FAILED,
-            status,
-            reason,
-            error=f"status {status!r} is not one the SDK knows",
-            chunk=index,
-        )
+        outcome, note = judge_answer(self.action, status, reason)
+        return DeviceResult(outcome, status, reason, error=note, chunk=index)
 
     # -- reconciliation ---------------------------------------------------------------------
 
     def reconcile(self) -> None:
-        """Settle the ``unknown`` ids and unrecognised statuses by reading the license list."""
+        """Settle the ``unknown`` ids (unrecognised statuses included) by reading the license
+        list; if it cannot be read they stay ``unknown``."""
         drive_steps(self.reconcile_steps(), self.fetch)
 
     def reconcile_steps(self) -> Generator[str | None, Any, None]:
@@ -312,7 +303,7 @@ class _Run:
 
         A driver sends back the page, or throws in the error its fetch raised.
         """
-        ambiguous = [(d, r) for d, r, _ in self.store.rows("ambiguous")]
+        ambiguous = [(d, r) for d, r, _ in self.store.rows(Outcome.UNKNOWN.value)]
         if not ambiguous:
             return
         try:
@@ -324,15 +315,9 @@ class _Run:
         wanted = self.action == "assign"
         found_groups: list[tuple[DeviceResult, list[str]]] = []
         for device_id, before in ambiguous:
-            done = (device_id in licensed) == wanted
+            outcome = reconciled_outcome(before, (device_id in licensed) == wanted)
             state = "lists" if device_id in licensed else "does not list"
             found = f"reconciled: the account {state} the device as licensed"
-            if done:
-                outcome = Outcome.SUCCEEDED
-            elif before.outcome is Outcome.FAILED:
-                outcome = Outcome.FAILED
-            else:
-                outcome = Outcome.NOT_ATTEMPTED
             error = found if before.error is None else f"{before.error}; {found}"
             after = replace(before, outcome=outcome, error=error, reconciled=True)
             found_groups.append((after, [device_id]))

@@ -32,8 +32,6 @@ _WHERE = {
     Outcome.UNKNOWN.value: "WHERE outcome IS NULL OR outcome = 'unknown'",
     "retry": "WHERE outcome IS NULL OR outcome = 'unknown'"
     " OR (outcome = 'not_attempted' AND invalid = 0)",
-    "ambiguous": "WHERE outcome IS NULL OR outcome = 'unknown'"
-    " OR (outcome = 'failed' AND error IS NOT NULL AND reconciled = 0)",
 }
 #: Distinct records kept for sharing while reading (most ids of a run share a handful).
 _SHARED = 256

@@ -34,8 +34,9 @@ class DeviceResult:
     """What happened to one device id.
 
     ``status`` and ``reason`` are the service's per-device ``status`` and ``resultReason``
-    when it answered for the device; ``error`` is the SDK's explanation when it did not (the
-    error that stopped the chunk, the validation message, what reconciliation found).
+    when it answered for the device; ``error`` is the SDK's explanation (the error that
+    stopped the chunk, the validation message, a status it does not know, what
+    reconciliation found).
     ``chunk`` is the 0-based index of the chunk that carried (or would have carried) the id,
     None for an invalid id. Records are shared between ids, so never mutate one.
     """
@@ -53,14 +54,6 @@ class DeviceResult:
         """Whether sending the id again could help: unknown, or not attempted and valid."""
         return self.outcome is Outcome.UNKNOWN or (
             self.outcome is Outcome.NOT_ATTEMPTED and not self.invalid
-        )
-
-    @property
-    def ambiguous(self) -> bool:
-        """Reconciliation checks it: unknown, or answered with a status the SDK does not know
-        (``failed`` with the SDK's note, not yet reconciled)."""
-        return self.outcome is Outcome.UNKNOWN or (
-            self.outcome is Outcome.FAILED and self.error is not None and not self.reconciled
         )
 
 
@@ -142,7 +135,7 @@ class RecordStore:
 
     def rows(self, where: str = "") -> Iterator[tuple[str, DeviceResult, int]]:
         """(id, record, occurrences) in input order; ``where``: one ``Outcome`` value, or
-        ``"retry"`` (retryable) or ``"ambiguous"``, else all."""
+        ``"retry"`` (retryable), else all."""
         raise NotImplementedError
 
     def counts(self) -> dict[str, int]:
@@ -182,8 +175,6 @@ def _memory_store(records: dict[str, DeviceResult], repeats: dict[str, int]) -> 
 def matches(record: DeviceResult, where: str) -> bool:
     if where == "retry":
         return record.retryable
-    if where == "ambiguous":
-        return record.ambiguous
     return not where or record.outcome.value == where
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from verizon_sdk import _display
+from verizon_sdk.bulk import _export
 from verizon_sdk.bulk._records import _PENDING, DeviceResult, MemoryStore, Outcome, RecordStore
 
 __all__ = ["_PENDING", "BulkResult", "ChunkEvent", "DeviceResult", "Outcome"]
@@ -197,20 +196,24 @@ class BulkResult:
         }
 
     def to_json(self, *, indent: int | None = None) -> str:
-        return json.dumps(self.to_dict(), indent=indent)
+        """``to_dict()`` as JSON; a lone surrogate is written as its escape (see ``to_csv``)."""
+        return _export.to_json(self.to_dict(), indent=indent)
 
     def to_csv(self, path_or_file: str | os.PathLike[str] | TextIO) -> None:
-        """Write one row per distinct id (columns: ``_CSV_FIELDS``) to a path or text file."""
+        """Write one row per distinct id (columns: ``_CSV_FIELDS``) to a path or text file.
+
+        Every row is written whatever the text: a lone surrogate becomes its backslash escape
+        (``\\ud800``), and a text cell beginning with ``= + - @``, tab, CR or ``'`` gets a
+        ``'`` in front so no spreadsheet runs it (OWASP). A path is replaced only once the
+        whole file is written. See :mod:`verizon_sdk.bulk._export`.
+        """
         if isinstance(path_or_file, (str, os.PathLike)):
-            with open(path_or_file, "w", newline="", encoding="utf-8") as file:
-                self._write_csv(file)
+            _export.write_file(path_or_file, self._write_csv)
         else:
             self._write_csv(path_or_file)
 
     def _write_csv(self, file: TextIO) -> None:
-        writer = csv.DictWriter(file, fieldnames=_CSV_FIELDS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(self.rows())
+        _export.write_csv(self.rows(), _CSV_FIELDS, file)
 
     def _repr_html_(self) -> str:
         return _display.bulk_html(self)

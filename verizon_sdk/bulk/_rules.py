@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from verizon_sdk._checks import DEFAULT_CHUNK_SIZE as DEFAULT_CHUNK_SIZE  # re-exported
 from verizon_sdk._checks import DEFAULT_MAX_WORKERS as DEFAULT_MAX_WORKERS
-from verizon_sdk.bulk._result import Outcome
+from verizon_sdk.bulk._result import DeviceResult, Outcome
 from verizon_sdk.exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -44,6 +44,33 @@ def in_asked_for_state(action: str, status: Any, reason: Any) -> bool:
     return _norm(_text(status)) in SUCCESS_STATUSES[action] or (
         _norm(_text(reason)) in ALREADY_DONE_REASONS[action]
     )
+
+
+def judge_answer(action: str, status: str | None, reason: str | None) -> tuple[Outcome, str | None]:
+    """The outcome of a per-device answer, and the SDK's note on it (None when it has none).
+
+    ``status`` is an open set: one the SDK does not know is not guessed at. It is ``unknown``
+    (never ``failed``: the service may have acted), so reconciliation checks the device, and
+    if it cannot, the id stays in ``retry_ids()``.
+    """
+    if in_asked_for_state(action, status, reason):
+        return Outcome.SUCCEEDED, None
+    if _norm(status) in FAILURE_STATUSES:
+        return Outcome.FAILED, None
+    return Outcome.UNKNOWN, f"status {status!r} is not one the SDK knows"
+
+
+def reconciled_outcome(record: DeviceResult, in_asked_for_state: bool) -> Outcome:
+    """What an ambiguous (``unknown``) record becomes once the license list has been read.
+
+    In the asked-for state it ``succeeded``. Otherwise: an id the service answered for with a
+    status or reason the SDK does not know (kept in ``record.status`` and ``record.reason``)
+    ``failed``; any other id was not acted on (``not_attempted``).
+    """
+    if in_asked_for_state:
+        return Outcome.SUCCEEDED
+    answered = record.status is not None or record.reason is not None
+    return Outcome.FAILED if answered else Outcome.NOT_ATTEMPTED
 
 
 #: Errors that every later chunk would meet too: they stop the run.

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from verizon_sdk import bulk
+from verizon_sdk.bulk._export import write_file
 from verizon_sdk.cli._common import (
     EXIT_DEVICES_FAILED,
     EXIT_OK,
@@ -96,7 +97,11 @@ def report_path(args: argparse.Namespace) -> Path | None:
     report = Path(args.report) if args.report else None
     if report is not None and report.suffix.lower() not in REPORT_FORMATS:
         raise UsageError(f"--report {args.report}: the file name must end in .csv or .json")
-    if report is not None and not report.resolve().parent.is_dir():
+    try:
+        found = report is None or report.resolve().parent.is_dir()
+    except (OSError, ValueError) as exc:  # a loop of links, a name the system cannot encode
+        raise UsageError(f"--report {args.report}: {exc}") from exc
+    if not found:
         raise UsageError(f"--report {args.report}: no such directory")
     return report
 
@@ -116,8 +121,7 @@ def run_and_show(
             write_bulk_result(partial, out, report, table=True, every=args.verbose, show=args.show)
         raise
     failure = run_failure(result)
-    answered = result.counts["succeeded"] + result.counts["failed"]
-    table = failure is None or answered > 0
+    table = failure is None or _answered(result) > 0
     write_bulk_result(result, out, report, table=table, every=args.verbose, show=args.show)
     if failure is not None:
         raise RunFailed(failure)
@@ -151,12 +155,20 @@ def run_failure(result: bulk.BulkResult) -> str | None:
     """Why the run as a whole failed (auth, account, network), or None if devices got answers."""
     if result.stopped and not result.interrupted:
         return result.stopped
-    answered = result.counts["succeeded"] + result.counts["failed"]
     errors = [r.error for r in result.not_attempted.values() if r.error and not r.invalid]
     errors += [r.error for r in result.unknown.values() if r.error]
-    if answered == 0 and errors:
+    if _answered(result) == 0 and errors:
         return errors[0]
     return None
+
+
+def _answered(result: bulk.BulkResult) -> int:
+    """Devices the service answered for (an unknown status included), or found succeeded."""
+    return sum(
+        1
+        for _, r in result.items()
+        if r.outcome is bulk.Outcome.SUCCEEDED or r.status is not None or r.reason is not None
+    )
 
 
 def write_bulk_result(
@@ -171,15 +183,16 @@ def write_bulk_result(
     """The report file first (it must survive a closed stdout), then the devices that did not
     succeed (the succeeded too with ``every``), at most ``show`` rows per outcome (all with
     None), and a summary."""
-    report_error: OSError | None = None
+    report_error: str | None = None
     if report is not None:
         try:
             if report.suffix.lower() == ".csv":
                 result.to_csv(report)
             else:
-                report.write_text(result.to_json(indent=2) + "\n", encoding="utf-8")
-        except OSError as exc:
-            report_error = exc  # reported after the outcome has been shown
+                text = result.to_json(indent=2) + "\n"
+                write_file(report, lambda file: file.write(text))
+        except (OSError, ValueError) as exc:  # ValueError: a path the system cannot encode
+            report_error = getattr(exc, "strerror", None) or str(exc)  # shown after the outcome
     if table:
         _print_outcomes(result, out, report, every=every, show=show)
     counts = result.counts
@@ -197,6 +210,6 @@ def write_bulk_result(
     ]
     out.write("; ".join([line, *(n for n in notes if n)]) + "\n")
     if report_error is not None:
-        raise UsageError(f"cannot write {report}: {report_error.strerror}") from report_error
+        raise UsageError(f"cannot write {report}: {report_error}")
     if report is not None:
         out.write(f"report written to {report}\n")

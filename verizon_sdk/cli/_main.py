@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
@@ -32,7 +33,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Manage ThingSpace FOTA licenses. Credentials come from VERIZON_CLIENT_ID, "
         "VERIZON_CLIENT_SECRET and VERIZON_M2M_TOKEN (or VERIZON_USERNAME and VERIZON_PASSWORD).",
         epilog="Exit codes: 0 ok; 1 some devices failed, were not attempted or are unknown"
-        " (listed); 2 usage or validation error; 3 auth, API or network error; 130 interrupted.",
+        " (listed); 2 usage or validation error (an unwritable --report too); 3 auth, API or"
+        " network error; 130 interrupted.",
     )
     parser.add_argument("--base-url", help="API root, e.g. http://127.0.0.1:8080/api")
     parser.add_argument(
@@ -76,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     out, err = sys.stdout, sys.stderr
+    for stream in (out, err):  # text a server sent that cannot be encoded: its escape, no crash
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         if args.command == "demo":
             from verizon_sdk._demo import run_demo

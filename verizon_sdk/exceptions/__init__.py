@@ -5,7 +5,7 @@ The tree::
     Exception
     ├── APIException                    root of everything that happened on (or to) a call
     │   ├── APIConnectionError          no HTTP response: refused, reset, dropped, DNS, TLS
-    │   │   └── APITimeoutError         connect or read timeout
+    │   │   └── APITimeoutError         connect or read timeout, or the attempt's deadline
     │   ├── ResponseTooLargeError       a body larger than max_response_bytes (decoded)
     │   ├── UnexpectedResponseError     2xx whose body is not the JSON object expected
     │   │   └── PaginationError         pages that do not add up (a cycle, no cursor ...)

@@ -135,7 +135,7 @@ class APIConnectionError(APIException):
 
 
 class APITimeoutError(APIConnectionError):
-    """The connect or read timeout expired."""
+    """The connect or read timeout expired, or the attempt's wall-clock deadline passed."""
 
 
 class ResponseTooLargeError(APIException):

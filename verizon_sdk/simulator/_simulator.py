@@ -135,7 +135,8 @@ class Simulator:
 
         It uses a static M2M token (``m2m_token``, else one of ``m2m_tokens``) unless
         ``username``/``password`` ask for a session login (or no static token is configured).
-        Other keyword arguments go to ``VerizonClient``.
+        Other keyword arguments go to ``VerizonClient`` and win over these defaults (pass
+        ``base_url=`` to reach the simulator through a proxy of your own, say).
         """
         sdk = importlib.import_module("verizon_sdk")
         oauth = sdk.ThingspaceOauthCredentials(
@@ -150,9 +151,8 @@ class Simulator:
             }
         else:
             m2m = {"vz_m2m_token_credentials": sdk.VZM2mTokenCredentials(vz_m2m_token=token)}
-        client: VerizonClient = sdk.VerizonClient(
-            thingspace_oauth_credentials=oauth, **m2m, base_url=self.url, **kwargs
-        )
+        options = {"thingspace_oauth_credentials": oauth, **m2m, "base_url": self.url}
+        client: VerizonClient = sdk.VerizonClient(**{**options, **kwargs})
         return client
 
     # -- state, faults and inspection ---------------------------------------------------------
