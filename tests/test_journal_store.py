@@ -22,6 +22,7 @@ import pytest
 from tests.crash_child import device_ids
 from tests.test_journal_crash import SimProcess
 from verizon_sdk.bulk import BulkResult, ChunkEvent
+from verizon_sdk.exceptions import InvalidTypeError, ValidationError
 from verizon_sdk.simulator import Fault, Simulator
 
 ACCOUNT = "0000123456-00001"
@@ -203,3 +204,44 @@ def test_a_journaled_run_holds_no_per_id_state_in_python(
     plain = traced_peak(sim_process, "0000500003-00013", 40_000, None)
     assert large < small * 1.5, (small, large, plain)
     assert large * 2 < plain, (small, large, plain)
+
+
+def test_a_stopped_journaled_run_leaves_no_chunk_sending(tmp_path: Path) -> None:
+    """``stop_on_error``: the chunk marked ahead is set back and settled, as without a journal."""
+    results = []
+    for journal in (None, tmp_path / "run.db"):
+        with Simulator() as sim:
+            sim.seed(ACCOUNT, pool=5000)
+            sim.inject(Fault(path="/assign", method="POST", status=400, body="Bad request"))
+            licenses = sim.client().software_management_licenses_v3
+            results.append(
+                licenses.assign_licenses_bulk(
+                    ACCOUNT,
+                    device_ids(2500),
+                    chunk_size=500,
+                    max_workers=1,
+                    stop_on_error=True,
+                    journal=journal,
+                )
+            )
+            posted = len(sim.requests("/assign", "POST"))
+    plain, journaled = results
+    assert surfaces(journaled) == surfaces(plain)
+    assert journaled.stopped is not None and posted == journaled.chunks_sent == 2
+    with sqlite3.connect(f"file:{tmp_path / 'run.db'}?mode=ro", uri=True) as db:
+        states = dict(db.execute("SELECT state, count(*) FROM chunks GROUP BY state"))
+    assert states == {"settled": 5}
+
+
+def test_bad_input_leaves_no_journal_and_sends_nothing(tmp_path: Path) -> None:
+    """The plan is streamed into a partial file: an input that fails halfway removes it."""
+    path = tmp_path / "run.db"
+    with Simulator() as sim:
+        sim.seed(ACCOUNT, pool=5000)
+        licenses = sim.client().software_management_licenses_v3
+        with pytest.raises(InvalidTypeError, match=r"device_ids\[7000\]"):
+            licenses.assign_licenses_bulk(ACCOUNT, [*device_ids(7000), 7], journal=path)
+        with pytest.raises(ValidationError, match="1 invalid device id"):
+            licenses.assign_licenses_bulk(ACCOUNT, ["", *device_ids(10)], journal=path, strict=True)
+        assert sim.request_count() == 0
+    assert list(tmp_path.iterdir()) == []
