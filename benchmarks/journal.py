@@ -4,6 +4,7 @@
 
     cd benchmarks && python journal.py --case both   # writes results/journal.json
     python benchmarks/journal.py --quick             # 10,000 / 20,000 ids (a smoke run)
+    python benchmarks/journal.py --profile           # where a journaled run's journal time goes
 
 - **wall**: ``assign_licenses_bulk`` of 100,000 ids (chunks of 1000, 4 workers) against the
   simulator in its own process adding 50 ms to every answer, with ``journal=`` and without,
@@ -122,6 +123,42 @@ def child(url: str, account: str, count: int, path: str) -> None:
     print(json.dumps({"peak_rss_mib": round(peak, 1), "seconds": round(seconds, 2)}))
 
 
+def profile(count: int, rounds: int) -> None:
+    """Seconds spent in each journal step of a journaled run (on the calling thread)."""
+    from collections import Counter, defaultdict
+    from collections.abc import Callable
+    from typing import Any
+
+    from verizon_sdk.bulk import _journal
+
+    seconds: defaultdict[str, float] = defaultdict(float)
+    calls: Counter[str] = Counter()
+
+    def timed(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                seconds[name] += time.perf_counter() - started
+                calls[name] += 1
+
+        return wrapper
+
+    steps = ("add", "commit_plan", "sending", "write", "settle_pending", "settle_planned", "finish")
+    for name in steps:
+        setattr(_journal.Journal, name, timed(name, getattr(_journal.Journal, name)))
+    with SimulatorProcess("--latency", "0.05") as sim, tempfile.TemporaryDirectory() as tmp:
+        for number in range(rounds):
+            seconds.clear()
+            calls.clear()
+            account = f"00004000{number:02d}-00001"
+            seed(sim.url, account, count)
+            total = one_run(sim.url, account, count, os.path.join(tmp, f"{number}.db"))
+            steps_seen = {n: [calls[n], round(seconds[n], 3)] for n in steps if calls[n]}
+            print(json.dumps({"run_seconds": round(total, 2), "calls_seconds": steps_seen}))
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "child":
         child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
@@ -130,7 +167,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--case", choices=("wall", "rss", "both"), default="both")
+    parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    if args.profile:
+        profile(100_000, 3)
+        return
     results: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
     results["commit"] = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
