@@ -245,3 +245,20 @@ def test_bad_input_leaves_no_journal_and_sends_nothing(tmp_path: Path) -> None:
             licenses.assign_licenses_bulk(ACCOUNT, ["", *device_ids(10)], journal=path, strict=True)
         assert sim.request_count() == 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_either_client_journals_the_same_run(tmp_path: Path, connect: Any) -> None:
+    """The async driver writes through the same store: the stored result is the one returned."""
+    path = tmp_path / "run.db"
+    with Simulator() as sim:
+        sim.seed(ACCOUNT, pool=2400)
+        sim.inject(Fault(path="/assign", method="POST", status=500, apply=True))
+        with connect(sim.client) as client:
+            result = client.software_management_licenses_v3.assign_licenses_bulk(
+                ACCOUNT, iter(mixed_input()), chunk_size=500, journal=path
+            )
+        stored = sim.client().software_management_licenses_v3.resume_bulk(path)  # sends nothing
+        assert sim.assigned(ACCOUNT) == set(result.succeeded)
+    assert result.counts == {"succeeded": 2400, "failed": 200, "not_attempted": 3, "unknown": 0}
+    assert result.reconciled == 500
+    assert surfaces(stored) == surfaces(result)
