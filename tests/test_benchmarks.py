@@ -25,11 +25,13 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _run_quick(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run_quick(
+    out: Path, *options: str, script: str = "run.py", results: str = "results.json"
+) -> tuple[subprocess.CompletedProcess[str], Any]:
     done = subprocess.run(
         [
             sys.executable,
-            str(ROOT / "benchmarks" / "run.py"),
+            str(ROOT / "benchmarks" / script),
             "--quick",
             "--out",
             str(out),
@@ -42,7 +44,7 @@ def _run_quick(out: Path, *options: str) -> tuple[subprocess.CompletedProcess[st
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    return done, json.loads((out / "results.json").read_text())
+    return done, json.loads((out / results).read_text())
 
 
 @pytest.mark.parametrize("without", ["", "published,chart"], ids=["available", "without-optional"])
@@ -131,3 +133,13 @@ def test_async_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
     assert set(results["bulk"]["cpu_ms_per_chunk"]) == {"async", "threads"}
     assert results["status"]["ratio_sdk_over_raw"]["median"] > 0
     assert "CPU per 1,000-id chunk" in (tmp_path / "async.md").read_text()
+
+
+def test_deadline_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
+    _, results = _run_quick(tmp_path, script="deadline.py", results="deadline.json")
+    assert set(results["cases"]) == {"status100", "status1000"}
+    for case in results["cases"].values():
+        for clock in ("wall", "cpu"):
+            assert set(case[clock]["seconds_per_call"]) == {"deadline", "no_deadline"}
+            assert case[clock]["ratio deadline / no_deadline"]["median"] > 0
+    assert "| status100, cpu time |" in (tmp_path / "deadline.md").read_text()

@@ -18,8 +18,6 @@ import itertools
 import json
 import socket
 import ssl
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -386,22 +384,3 @@ def test_an_answer_trickled_within_the_deadline_is_read_whole(trickle: TrickleSe
     with fast_client(trickle, 0, timeout=(4, 8)) as client:
         summary = client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
     assert summary.account_name == ACCOUNT
-
-
-def test_the_deadline_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
-    script = Path(__file__).parent.parent / "benchmarks" / "deadline.py"
-    done = subprocess.run(
-        [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    results = json.loads((tmp_path / "deadline.json").read_text())
-    assert set(results["cases"]) == {"status100", "status1000"}
-    for case in results["cases"].values():
-        for clock in ("wall", "cpu"):
-            assert set(case[clock]["seconds_per_call"]) == {"deadline", "no_deadline"}
-            assert case[clock]["ratio deadline / no_deadline"]["median"] > 0
-    assert "| status100, cpu time |" in (tmp_path / "deadline.md").read_text()
