@@ -16,6 +16,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ACCESS_TOKEN, ACCOUNT, API_ROOT, M2M_TOKEN, make_client
 from tests.sim_helpers import LOGIN, TOKEN, sim_client
@@ -26,10 +28,12 @@ from verizon_sdk import _async_transport as async_transport
 from verizon_sdk.exceptions import (
     APIConnectionError,
     APIStatusError,
+    APITimeoutError,
     ConfigurationError,
     FotaV3ResultException,
     PaginationError,
     RateLimitError,
+    ResponseTooLargeError,
     ServerError,
     UnexpectedResponseError,
     ValidationError,
@@ -230,7 +234,7 @@ def test_connect_failure_retried_even_for_post_read_failure_not(waits: list[floa
     assert calls["n"] == 3
 
 
-def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_redirect_followed_and_body_size_limited() -> None:
     answers = iter(
         [
             httpx.Response(302, headers={"Location": "http://elsewhere.test/"}),
@@ -238,11 +242,10 @@ def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPa
         ]
     )
     mock = Mock(lambda r: next(answers))
-    monkeypatch.setattr(async_transport, "MAX_RESPONSE_BYTES", 500)
 
     async def main() -> list[BaseException]:
         errors: list[BaseException] = []
-        async with make(mock) as client:
+        async with make(mock, max_response_bytes=500) as client:
             for _ in range(2):
                 try:
                     await client.software_management_licenses_v3.get_account_licenses_status(
@@ -254,7 +257,7 @@ def test_no_redirect_followed_and_body_size_limited(monkeypatch: pytest.MonkeyPa
 
     redirect, too_big = asyncio.run(main())
     assert isinstance(redirect, APIStatusError) and redirect.response_code == 302
-    assert isinstance(too_big, UnexpectedResponseError)
+    assert isinstance(too_big, ResponseTooLargeError) and too_big.limit == 500
     assert [r.url.host for r in mock.requests] == ["api.test", "api.test"]
 
 
@@ -400,3 +403,221 @@ def test_bulk_takes_an_async_iterable_and_reconciles(waits: list[float]) -> None
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert first.action == "assign"
+
+
+@pytest.mark.parametrize("where", ["data", "error", "token"])
+def test_a_body_past_max_response_bytes_is_response_too_large(where: str) -> None:
+    big = json.dumps({"access_token": "x" * 5000, "expires_in": 3600, "hasMoreData": False})
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        token = request.url.path.endswith("/oauth2/token")
+        if token != (where == "token"):
+            fine = {"access_token": ACCESS_TOKEN, "expires_in": 3600} if token else page([])
+            return httpx.Response(200, json=fine)
+        return httpx.Response(500 if where == "error" else 200, content=big.encode())
+
+    with make_client(max_response_bytes=4096) as sync:
+        config = sync.config
+    client = AsyncVerizonClient(
+        configuration=config,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer)),
+    )
+
+    async def main() -> None:
+        async with client:
+            await client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+
+    with pytest.raises(ResponseTooLargeError) as info:
+        asyncio.run(main())
+    assert info.value.limit == 4096
+    assert "larger than max_response_bytes (4096 bytes" in str(info.value)
+
+
+def test_a_body_within_max_response_bytes_is_read_whole() -> None:
+    body = json.dumps({**page([DEVICE]), "pad": "y" * 3000}).encode()
+    mock = Mock(lambda _: httpx.Response(200, content=body))
+
+    async def main() -> V3LicenseSummary:
+        async with make(mock, max_response_bytes=len(body)) as client:
+            return await client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+
+    assert asyncio.run(main()).device_list[0].device_id == DEVICE
+
+
+def test_a_trickling_body_is_cut_at_the_attempt_deadline() -> None:
+    sent = {"chunks": 0}
+
+    async def trickle() -> AsyncIterator[bytes]:
+        yield b'{"deviceList": ['
+        for _ in range(200):  # 4 s in all, far past the 0.2 s deadline
+            sent["chunks"] += 1
+            await asyncio.sleep(0.02)
+            yield b" "
+        yield b"]}"
+
+    mock = Mock(lambda _: httpx.Response(200, content=trickle()))
+
+    async def main() -> None:
+        async with make(mock, timeout=0.1, max_retries=0) as client:
+            await client.software_management_licenses_v3.get_account_licenses_status(ACCOUNT)
+
+    with pytest.raises(APITimeoutError) as info:
+        asyncio.run(main())
+    assert "timed out" in str(info.value)
+    assert sent["chunks"] < 200
+    assert len(mock.requests) == 1
+
+
+def _bulk_client(handler: Callable[[httpx.Request], Any]) -> AsyncVerizonClient:
+    """A client whose licenses requests go to the async ``handler`` (tokens answered here)."""
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/oauth2/token"):
+            return httpx.Response(200, json={"access_token": ACCESS_TOKEN, "expires_in": 3600})
+        response: httpx.Response = await handler(request)
+        return response
+
+    with make_client() as sync:
+        config = sync.config
+    return AsyncVerizonClient(
+        configuration=config, http_client=httpx.AsyncClient(transport=httpx.MockTransport(answer))
+    )
+
+
+def _assigned(request: httpx.Request) -> httpx.Response:
+    ids = json.loads(request.content)["deviceList"]
+    return httpx.Response(
+        200, json={"deviceList": [{"deviceId": d, "status": "Success"} for d in ids]}
+    )
+
+
+def test_a_finished_request_frees_its_slot_before_its_answer_is_recorded() -> None:
+    ids = [f"99{n:013d}" for n in range(6)]
+    posted: list[str] = []
+    sending = {"now": 0, "most": 0}
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content)["deviceList"][0])
+        sending["now"] += 1
+        sending["most"] = max(sending["most"], sending["now"])
+        await asyncio.sleep(0.001)
+        sending["now"] -= 1
+        return _assigned(request)
+
+    posted_when_recorded: list[int] = []
+
+    async def main() -> Any:
+        async with _bulk_client(handler) as client:
+            return await client.software_management_licenses_v3.assign_licenses_bulk(
+                ACCOUNT,
+                ids,
+                chunk_size=1,
+                max_workers=2,
+                on_chunk=lambda event: posted_when_recorded.append(len(posted)),
+            )
+
+    result = asyncio.run(main())
+    assert len(result.succeeded) == 6 and sorted(posted) == ids
+    assert sending["most"] == 2  # never more requests at once than max_workers
+    # each answer was recorded after the chunk handed over next had taken the freed slot
+    assert len(posted_when_recorded) == 6
+    assert all(n >= min(i + 3, 6) for i, n in enumerate(posted_when_recorded))
+
+
+def test_cancelling_a_run_never_sends_the_chunks_waiting_for_a_slot() -> None:
+    ids = [f"99{n:013d}" for n in range(4)]
+    posted: list[str] = []
+    entered = asyncio.Event()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content)["deviceList"][0])
+        entered.set()
+        await asyncio.sleep(0.05)
+        return _assigned(request)
+
+    async def main() -> BaseException:
+        async with _bulk_client(handler) as client:
+            run = asyncio.ensure_future(
+                client.software_management_licenses_v3.assign_licenses_bulk(
+                    ACCOUNT, ids, chunk_size=1, max_workers=1
+                )
+            )
+            await entered.wait()
+            run.cancel()
+            with pytest.raises(asyncio.CancelledError) as info:
+                await run
+            return info.value
+
+    result = asyncio.run(main()).bulk_result  # type: ignore[attr-defined]
+    assert posted == ids[:1]  # chunk 1 was handed over, waiting for the slot: never sent
+    assert list(result.succeeded) == ids[:1]  # the chunk sending was awaited and recorded
+    assert result.counts["not_attempted"] == 3 and result.chunks_sent == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "text"),
+    [
+        ("application/json", '{"a": "é"}'.encode(), '{"a": "é"}'),
+        ("application/json; charset=latin-1", '{"a": "é"}'.encode("latin-1"), '{"a": "é"}'),
+        ("application/json; charset=no-such-codec", '{"a": "é"}'.encode(), '{"a": "é"}'),
+    ],
+)
+def test_the_body_is_decoded_by_its_charset_else_utf8(
+    content_type: str, body: bytes, text: str
+) -> None:
+    mock = Mock(lambda _: httpx.Response(200, content=body, headers={"Content-Type": content_type}))
+
+    async def main() -> Any:
+        async with make(mock) as client:
+            v3 = client.software_management_licenses_v3.with_raw_response
+            with pytest.raises(UnexpectedResponseError) as info:  # no V3 field in the body
+                await v3.get_account_licenses_status(ACCOUNT)
+            return info.value
+
+    error = asyncio.run(main())
+    assert error.response.text == text
+
+
+def test_a_client_the_sdk_builds_sends_the_same_headers() -> None:
+    with Simulator() as sim:
+        config = sim_client(sim).config
+
+        async def main() -> None:
+            async with AsyncVerizonClient(configuration=config) as client:
+                v3 = client.software_management_licenses_v3
+                await v3.get_account_licenses_status(ACCOUNT)
+                await v3.assign_licenses_to_devices(ACCOUNT, V3LicenseIMEI(device_list=[DEVICE]))
+
+        asyncio.run(main())
+        token, status, assign = sim.requests()[-3:]
+    assert token.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert b"grant_type=client_credentials" in token.raw_body
+    for sent in (status, assign):
+        assert sent.headers["content-type"] == "application/json"
+        assert sent.headers["accept"] == "application/json"
+        assert sent.headers["user-agent"].startswith("verizon-sdk/")
+        assert sent.headers["authorization"].startswith("Bearer ")
+    assert json.loads(assign.raw_body) == {"deviceList": [DEVICE]}
+
+
+@settings(max_examples=100, deadline=None)
+@given(cursor=st.text(st.characters(min_codepoint=32, max_codepoint=0x2FF), max_size=12))
+def test_a_request_url_is_the_one_httpx_builds_from_params(cursor: str) -> None:
+    client = AsyncVerizonClient(
+        configuration=make_client().config,
+        http_client=httpx.AsyncClient(transport=httpx.MockTransport(lambda _: httpx.Response(500))),
+    )
+    pipeline = client._pipeline
+    query = {"lastSeenDeviceId": cursor, "startIndex": "7"}
+    expected = httpx.AsyncClient().build_request("GET", V3, params=query).url
+    assert pipeline._target(V3, query) == expected
+    assert str(pipeline._target(V3, query)) == str(expected)
+    assert pipeline._target(V3, {}) == httpx.URL(V3)
+
+
+def test_the_parsed_urls_are_bounded() -> None:
+    client = AsyncVerizonClient(configuration=make_client().config)
+    pipeline = client._pipeline
+    for n in range(600):
+        pipeline._target(V3, {"lastSeenDeviceId": str(n)})
+    assert 0 < len(pipeline._urls) <= 256

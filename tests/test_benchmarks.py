@@ -114,25 +114,15 @@ def test_startup_case_reports_whole_process_ratio_and_modules(tmp_path: Path) ->
 
 
 def test_async_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "async_bench.py"),
-            "--quick",
-            "--out",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    results = json.loads((tmp_path / "async.json").read_text())
+    _, results = _run_quick(tmp_path, script="async_bench.py", results="async.json")
     assert results["bulk"]["devices"] == 5000
     assert set(results["bulk"]["cpu_ms_per_chunk"]) == {"async", "threads"}
     assert results["status"]["ratio_sdk_over_raw"]["median"] > 0
+    assert results["status"]["met"] is (results["status"]["ratio_sdk_over_raw"]["median"] >= 0.9)
+    assert results["bulk"]["met"] is (results["bulk"]["ratio_threads_over_async"]["median"] >= 1)
+    assert len(results["load_average"]["before"]) == 3
     assert "CPU per 1,000-id chunk" in (tmp_path / "async.md").read_text()
+    assert "load average (1 min)" in (tmp_path / "async.md").read_text()
 
 
 def test_deadline_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None:

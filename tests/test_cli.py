@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import cli_environment as environment
 from verizon_sdk import cli
 from verizon_sdk.simulator import Simulator
 
@@ -26,18 +27,6 @@ def sim() -> Iterator[Simulator]:
     with Simulator(max_page_size=3, pool_size=9) as simulator:
         simulator.seed(ACCOUNT, assigned=SEEDED)
         yield simulator
-
-
-def environment(sim: Simulator, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
-    env.update(
-        VERIZON_CLIENT_ID="cli-client",
-        VERIZON_CLIENT_SECRET="cli-secret",
-        VERIZON_M2M_TOKEN="sim-m2m-token",
-        VERIZON_BASE_URL=sim.url,
-    )
-    env.update(extra)
-    return env
 
 
 def run(

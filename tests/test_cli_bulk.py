@@ -5,41 +5,25 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import cli_environment as environment
+from tests.cli_helpers import imei, interrupted
 from verizon_sdk import bulk, cli
 from verizon_sdk.simulator import Fault, Simulator
 
 ACCOUNT = "0000123456-00001"
 
 
-def imei(n: int) -> str:
-    return f"{990000000000000 + n:015d}"
-
-
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
     with Simulator(pool_size=10_000) as simulator:
         yield simulator
-
-
-def environment(sim: Simulator) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
-    env.update(
-        VERIZON_CLIENT_ID="cli-client",
-        VERIZON_CLIENT_SECRET="cli-secret",
-        VERIZON_M2M_TOKEN="sim-m2m-token",
-        VERIZON_BASE_URL=sim.url,
-    )
-    return env
 
 
 def command(*args: str) -> list[str]:
@@ -162,20 +146,9 @@ def test_ctrl_c_writes_the_partial_report_and_exits_130(tmp_path: Path) -> None:
     ids = [imei(n) for n in range(400)]
     with Simulator(pool_size=1_000, latency=0.05) as sim:
         args = ["assign", ACCOUNT, *ids, "--chunk-size", "4", "--workers", "1"]
-        process = subprocess.Popen(
-            command(*args, "--report", str(report)),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment(sim),
-        )
-        deadline = time.monotonic() + 30
-        while sim.request_count("/assign") < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=30)
+        code, stdout, stderr = interrupted(sim, command(*args, "--report", str(report)))
         assigned = sim.assigned(ACCOUNT)
-    assert process.returncode == 130, stderr
+    assert code == 130, stderr
     assert stderr.strip().splitlines()[-1] == "interrupted"
     assert "stopped early: interrupted by KeyboardInterrupt" in stdout
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))

@@ -6,38 +6,22 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from tests.cli_helpers import cli_environment as environment
+from tests.cli_helpers import imei, interrupted
 from verizon_sdk.simulator import Simulator
 
 ACCOUNT = "0000123456-00001"
 ENTRY_POINT = str(Path(sys.executable).with_name("verizon-licenses"))
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
-
-
-def imei(n: int) -> str:
-    return f"{990000000000000 + n:015d}"
-
-
-def environment(sim: Simulator) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
-    env.update(
-        VERIZON_CLIENT_ID="cli-client",
-        VERIZON_CLIENT_SECRET="cli-secret",
-        VERIZON_M2M_TOKEN="sim-m2m-token",
-        VERIZON_BASE_URL=sim.url,
-    )
-    return env
 
 
 def run(sim: Simulator, *args: str) -> subprocess.CompletedProcess[str]:
@@ -112,19 +96,8 @@ def test_ctrl_c_prints_counts_and_at_most_ten_rows(tmp_path: Path) -> None:
     report = tmp_path / "partial.csv"
     with Simulator(pool_size=10_000, latency=0.05) as sim:
         args = ["assign", ACCOUNT, "--file", str(source), "--chunk-size", "4", "--workers", "1"]
-        process = subprocess.Popen(
-            [ENTRY_POINT, *args, "--report", str(report)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=environment(sim),
-        )
-        deadline = time.monotonic() + 30
-        while sim.request_count("/assign") < 3 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        process.send_signal(signal.SIGINT)
-        stdout, stderr = process.communicate(timeout=60)
-    assert process.returncode == 130, stderr
+        code, stdout, stderr = interrupted(sim, [ENTRY_POINT, *args, "--report", str(report)])
+    assert code == 130, stderr
     rows = list(csv.DictReader(io.StringIO(report.read_text(encoding="utf-8"))))
     assert [r["device_id"] for r in rows] == ids  # the report has every row
     not_sent = sum(r["outcome"] == "not_attempted" for r in rows)

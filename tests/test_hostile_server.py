@@ -1249,3 +1249,63 @@ def test_an_answer_trickled_1_byte_per_0_2_s_ends_by_the_deadline(part: str) -> 
     finally:
         trickle.close()
     assert [r.path for r in trickle.requests] == [TOKEN_PATH, STATUS_PATH]
+
+
+# -- control characters from the server reach a terminal shown, never obeyed -----------------
+
+#: A reason that would set the window title, clear the screen, rewrite the line and reverse it.
+TERMINAL_ATTACK = "\x1b]0;pwned\x07\x1b[2J\rrewritten \u202eesrever\x9b"
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def answering_with_reason(reason: str) -> Handler:
+    def answer(request: Request) -> bytes:
+        sent = json.loads(request.body)["deviceList"]
+        devices = [{"deviceId": d, "status": "Failure", "resultReason": reason} for d in sent]
+        return http(200, json.dumps({"accountName": ACCOUNT, "deviceList": devices}))
+
+    return answer
+
+
+def test_control_characters_from_the_server_are_escaped_on_a_terminal(
+    server: HostileServer,
+    run_cli: Callable[..., tuple[int, str, str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verizon_sdk import cli
+
+    server.route("POST", ASSIGN_PATH, answering_with_reason(TERMINAL_ATTACK))
+    terminal_out, terminal_err = FakeTerminal(), FakeTerminal()
+    monkeypatch.setattr(sys, "stdout", terminal_out)
+    monkeypatch.setattr(sys, "stderr", terminal_err)
+    del run_cli  # requested for the environment it sets: the calls below print to the fakes
+    assert cli.main(["assign", ACCOUNT, BULK_IDS[0]]) == 1
+    shown = terminal_out.getvalue()
+    for control in ("\x1b", "\x07", "\r", "\u202e", "\x9b"):
+        assert control not in shown
+    assert "\\x1b]0;pwned\\x07\\x1b[2J\\rrewritten \\u202eesrever\\x9b" in shown
+    assert shown.count("\n") > 1  # the CLI's own newlines are kept
+
+    # an error message carrying the same text is escaped on stderr
+    server.route(
+        "POST", ASSIGN_PATH, lambda _: http(400, json.dumps({"errorMessage": TERMINAL_ATTACK}))
+    )
+    terminal_err.seek(0)
+    terminal_err.truncate()
+    assert cli.main(["assign", ACCOUNT, BULK_IDS[0]]) == 3  # the service refused the run
+    assert "\x1b" not in terminal_err.getvalue() + terminal_out.getvalue()
+    assert "\\x1b]0;pwned" in terminal_err.getvalue() + terminal_out.getvalue()
+
+
+def test_control_characters_reach_a_pipe_unchanged(
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    # a pipe or file gets the service's text as data: only a terminal interprets it
+    server.route("POST", ASSIGN_PATH, answering_with_reason(TERMINAL_ATTACK))
+    code, out, _ = run_cli("assign", ACCOUNT, BULK_IDS[0])
+    assert code == 1
+    assert TERMINAL_ATTACK in out

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from contextlib import closing
 from typing import Any
+from urllib.parse import urlencode
 
 from verizon_sdk._async_transport import Answer, AsyncTransport, build_async_client, httpx
 from verizon_sdk._auth import Auth, AuthFlow, AuthRequest, AuthResponse, Credentials
@@ -40,6 +41,9 @@ from verizon_sdk.exceptions import (
 __all__ = ["AsyncAuthDriver", "AsyncPipeline", "httpx", "status_error"]
 
 logger = logging.getLogger("verizon_sdk")
+
+#: Request URLs kept parsed (see ``AsyncPipeline._target``); past it the cache starts again.
+_PARSED_URLS = 256
 
 
 def status_error(endpoint: Endpoint[Any], answer: Answer) -> APIStatusError:
@@ -123,12 +127,46 @@ class AsyncPipeline:
     def __init__(self, config: Configuration, http_client: httpx.AsyncClient | None = None) -> None:
         self.config = config
         self.redactor = redactor_for(config)
-        client = http_client if http_client is not None else build_async_client(config)
+        # Content-Type on every request, GET too (as the sync client: Verizon's pages)
+        self._headers = {"Accept": JSON, "Content-Type": JSON, "User-Agent": user_agent(config)}
+        if http_client is None:
+            # Accept and User-Agent as the client's own headers, merged once (token and login
+            # requests send them too); Content-Type only with the licenses requests, as a
+            # client-wide one would override a token request's form encoding
+            fixed = {"Accept": JSON, "User-Agent": self._headers["User-Agent"]}
+            client, self._per_request = build_async_client(config, fixed), {"Content-Type": JSON}
+        else:  # a given client is used as it is: every header goes with each request
+            client, self._per_request = http_client, self._headers
         self.transport = AsyncTransport(client, config, owns_client=http_client is None)
         self.auth = Auth.for_configuration(config, self.redactor)
         self._driver = AsyncAuthDriver(self.transport, self.redactor)
-        # Content-Type on every request, GET too (as the sync client: Verizon's pages)
-        self._headers = {"Accept": JSON, "Content-Type": JSON, "User-Agent": user_agent(config)}
+        self._sent: tuple[Mapping[str, str], dict[str, str], httpx.Headers] | None = None
+        self._urls: dict[str, httpx.URL] = {}
+
+    def _headers_with(self, credentials: Credentials) -> tuple[dict[str, str], httpx.Headers]:
+        """The headers of a licenses request, as a dict and as ``httpx.Headers``, built once
+        for each set of credentials (httpx normalizes a plain dict on every request; it copies
+        an ``httpx.Headers`` as it is)."""
+        built = self._sent
+        if built is None or built[0] != credentials.headers:
+            sent = {**self._headers, **credentials.headers}
+            prepared = httpx.Headers({**self._per_request, **credentials.headers})
+            built = (dict(credentials.headers), sent, prepared)
+            self._sent = built
+        return built[1], built[2]
+
+    def _target(self, url: str, query: Mapping[str, str]) -> httpx.URL:
+        """``url`` with ``query``, parsed once for the requests that repeat it (a bulk run's
+        chunks, a status page polled): httpx parses a URL string and merges ``params`` on every
+        request, which costs more than the rest of building it. The query is encoded as httpx
+        encodes ``params`` (``urllib.parse.urlencode``)."""
+        full = f"{url}?{urlencode(query)}" if query else url
+        parsed = self._urls.get(full)
+        if parsed is None:
+            if len(self._urls) >= _PARSED_URLS:
+                self._urls.clear()
+            parsed = self._urls[full] = httpx.URL(full)
+        return parsed
 
     async def aclose(self) -> None:
         await self.transport.aclose()
@@ -138,18 +176,20 @@ class AsyncPipeline:
         query = check_arguments(self.config, endpoint, arguments)
         url = endpoint_url(self.config, endpoint, arguments)
         body = arguments.get("body")
-        headers = self._headers
         content = serialize_body(body) if body is not None else None
         method = str(endpoint.method)
         what = f"{method} {endpoint.server.value} {endpoint.name}"
         client = self.transport.client
+        target = self._target(url, query)
 
         async def send(credentials: Credentials) -> Answer:
-            sent = {**headers, **credentials.headers}
-            request = client.build_request(method, url, params=query, headers=sent, content=content)
+            sent, prepared = self._headers_with(credentials)
+            request = client.build_request(method, target, headers=prepared, content=content)
             answer = await self.transport.send(request, what, idempotent=method in SAFE_METHODS)
             answer.request = SafeRequest(_Sent(method, str(request.url), sent))
-            logger.debug("%s %s -> %d", method, self.redactor(str(request.url)), answer.status_code)
+            if logger.isEnabledFor(logging.DEBUG):  # the URL is redacted only for a shown line
+                url_shown = self.redactor(str(request.url))
+                logger.debug("%s %s -> %d", method, url_shown, answer.status_code)
             return answer
 
         try:

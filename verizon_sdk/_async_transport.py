@@ -4,16 +4,21 @@ Every guarantee of :mod:`verizon_sdk._transport`, on httpx: the same
 :class:`~verizon_sdk._retry.RetryPolicy` decides what is retried and how long to wait
 (``Retry-After`` up to ``max_retry_after``; a POST only when provably unsent), no redirect is
 followed, proxies and TLS verification come from :func:`~verizon_sdk._transport.transport_settings`,
-the body is streamed and capped at :data:`MAX_RESPONSE_BYTES`, and each attempt has a
-wall-clock deadline of connect + read timeout. Failures become the same SDK errors
+the body is streamed and capped at ``Configuration.max_response_bytes`` (decoded, as the sync
+transport counts it; past it :class:`~verizon_sdk.exceptions.ResponseTooLargeError`), and each
+attempt has a wall-clock deadline of connect + read timeout. Failures become the same SDK errors
 (:func:`~verizon_sdk._transport.connection_error`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import codecs
+import email.message
 import os
 import ssl
+import sys
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,15 +32,24 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess witho
 from verizon_sdk._configuration import Configuration
 from verizon_sdk._retry import RetryPolicy
 from verizon_sdk._transport import connection_error, transport_settings
-from verizon_sdk.exceptions import APIConnectionError, UnexpectedResponseError
+from verizon_sdk.exceptions import APIConnectionError, ResponseTooLargeError
 
-__all__ = ["MAX_RESPONSE_BYTES", "Answer", "AsyncTransport", "build_async_client", "httpx"]
-
-#: The largest response body read; a longer one fails the call.
-MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+__all__ = ["Answer", "AsyncTransport", "build_async_client", "httpx"]
 
 # Failures where nothing reached the service (no connection was made or taken from the pool).
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+async def _within(seconds: float, attempt: Coroutine[Any, Any, Answer]) -> Answer:
+    """``attempt``, cancelled after ``seconds`` (``asyncio.TimeoutError``).
+
+    On Python 3.11+ the deadline cancels the calling task itself (``asyncio.timeout``):
+    ``wait_for`` would run the attempt as a second task, three more event-loop turns a request.
+    """
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await attempt
+    return await asyncio.wait_for(attempt, seconds)  # pragma: no cover - Python 3.10
 
 
 async def _sleep(seconds: float) -> None:
@@ -55,8 +69,11 @@ class Answer:
     body: Any = None
 
 
-def build_async_client(config: Configuration) -> httpx.AsyncClient:
-    """The ``httpx.AsyncClient`` a client creates when none is given."""
+def build_async_client(
+    config: Configuration, headers: dict[str, str] | None = None
+) -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` a client creates when none is given, sending ``headers`` on
+    every request (merged once here rather than on each request)."""
     proxies, setting = transport_settings(config)
     verify: bool | ssl.SSLContext = setting if isinstance(setting, bool) else _context(setting)
     timeout = httpx.Timeout(
@@ -76,6 +93,7 @@ def build_async_client(config: Configuration) -> httpx.AsyncClient:
         if scheme in ("http", "https")
     }
     return httpx.AsyncClient(
+        headers=headers,
         timeout=timeout,
         limits=limits,
         verify=verify,
@@ -83,6 +101,21 @@ def build_async_client(config: Configuration) -> httpx.AsyncClient:
         follow_redirects=False,  # never forward the tokens to another URL
         trust_env=False,  # the environment was read once, above
     )
+
+
+def _charset(content_type: str) -> str:
+    """The body's text encoding: the ``charset`` of ``content_type`` if Python knows it, else
+    UTF-8 (as ``requests`` falls back). The parameter is parsed only when there is one: the
+    parser builds an ``email.message.Message``, which costs more than the rest of the read."""
+    if "charset" not in content_type.lower():
+        return "utf-8"
+    message = email.message.Message()
+    message["Content-Type"] = content_type
+    charset = message.get_content_charset()
+    try:
+        return codecs.lookup(charset).name if charset else "utf-8"
+    except LookupError:
+        return "utf-8"
 
 
 def _context(bundle: str) -> ssl.SSLContext:
@@ -100,7 +133,8 @@ class AsyncTransport:
     ) -> None:
         self.client = client
         self.owns_client = owns_client
-        self.deadline = config.timeout.connect + config.timeout.read
+        self.deadline = config.timeout.deadline  # the one definition the sync pools use
+        self.max_response_bytes = config.max_response_bytes
         # one slot per connection: the deadline starts when the attempt has a connection
         self._slots = asyncio.Semaphore(config.pool_maxsize)
         self.policy = RetryPolicy.for_configuration(config)
@@ -126,7 +160,7 @@ class AsyncTransport:
         while True:
             try:
                 async with self._slots:
-                    answer = await asyncio.wait_for(self._attempt(request), self.deadline)
+                    answer = await _within(self.deadline, self._attempt(request, what))
             except (httpx.TransportError, asyncio.TimeoutError) as exc:
                 sent = not isinstance(exc, _NOT_SENT)
                 if errors < policy.retries and policy.retries_failure(method, sent=sent):
@@ -147,22 +181,26 @@ class AsyncTransport:
                 continue
             return answer
 
-    async def _attempt(self, request: httpx.Request) -> Answer:
+    async def _attempt(self, request: httpx.Request, what: str) -> Answer:
         response = await self.client.send(request, stream=True, follow_redirects=False)
+        limit = self.max_response_bytes
         try:
             chunks: list[bytes] = []
             size = 0
             async for chunk in response.aiter_bytes():
                 size += len(chunk)
-                if size > MAX_RESPONSE_BYTES:
-                    raise UnexpectedResponseError(
-                        f"response body larger than {MAX_RESPONSE_BYTES} bytes; not read further"
+                if size > limit:
+                    raise ResponseTooLargeError(
+                        f"{what}: the response body is larger than max_response_bytes "
+                        f"({limit} bytes, decoded); reading stopped there "
+                        f"(status {response.status_code})",
+                        limit=limit,
                     )
                 chunks.append(chunk)
         finally:
             await response.aclose()
         content = b"".join(chunks)
-        encoding = response.charset_encoding or "utf-8"
+        encoding = _charset(response.headers.get("Content-Type", ""))
         return Answer(
             response.status_code,
             response.reason_phrase,

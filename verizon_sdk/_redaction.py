@@ -90,7 +90,7 @@ class Redactor:
         self._lock = threading.Lock()
         self._fixed: tuple[str, ...] = ()
         self._tokens: dict[str, tuple[str, ...]] = {}
-        self._pattern: re.Pattern[str] | None = None
+        self._compiled: _Compiled | None = None
         for secret in secrets:
             self.add(secret)
 
@@ -120,10 +120,72 @@ class Redactor:
         return frozenset(self._fixed).union(*self._tokens.values())
 
     def _compile(self) -> None:
-        # Longest first, so a secret containing another is masked whole.
-        known = sorted(self.secrets, key=len, reverse=True)
-        self._pattern = re.compile("|".join(_secret_pattern(s) for s in known))
+        self._compiled = _Compiled(self.secrets)
 
     def __call__(self, text: str) -> str:
-        pattern = self._pattern
-        return text if pattern is None else pattern.sub(MASK, text)
+        compiled = self._compiled
+        return text if compiled is None else compiled.redact(text)
+
+
+#: The longest spelling of one character: a surrogate pair as two ``\\uXXXX``, or four
+#: URL-encoded UTF-8 bytes (``%XX`` each).
+_LONGEST_SPELLING = 12
+
+
+class _Compiled:
+    """The masking pattern of one set of secrets, with a cheap test run before it.
+
+    The full pattern tries every spelling of every secret at every position of the text,
+    which costs milliseconds on a page of a thousand devices, and nearly every answer holds no
+    secret. Every spelling of a character other than the character itself starts with a
+    *lead*: ``\\`` (a JSON escape), ``%`` (URL-encoded) or ``+`` (a URL-encoded space, a lead
+    only when a secret holds a space). So an echoed secret is either spelled plainly, which
+    ``str.find`` sees, or it contains a lead, and then lies within ``reach`` characters of
+    it: the pattern is searched only in those windows. When either test finds something the
+    whole text goes through the full pattern, so the result is exactly what the full pattern
+    alone gives.
+    """
+
+    __slots__ = ("leads", "pattern", "reach", "secrets")
+
+    def __init__(self, secrets: frozenset[str]) -> None:
+        # Longest first, so a secret containing another is masked whole.
+        known = sorted(secrets, key=len, reverse=True)
+        self.secrets = tuple(known)
+        self.pattern = re.compile("|".join(_secret_pattern(s) for s in known))
+        self.reach = _LONGEST_SPELLING * len(known[0])
+        spaced = any(" " in secret for secret in known)
+        self.leads = ("\\", "%", "+") if spaced else ("\\", "%")
+
+    def redact(self, text: str) -> str:
+        if self.holds_secret(text):
+            return self.pattern.sub(MASK, text)
+        return text
+
+    def holds_secret(self, text: str) -> bool:
+        """Whether the full pattern matches anywhere in ``text``."""
+        if any(secret in text for secret in self.secrets):
+            return True
+        reach, end = self.reach, len(text)
+        position = 0
+        while True:
+            lead = self._next_lead(text, position, end)
+            if lead < 0:
+                return False
+            low, high = max(0, lead - reach), lead + reach
+            # widen the window over every lead within reach of it (one search per window)
+            while True:
+                last = self._last_lead(text, lead + 1, min(high, end))
+                if last < 0:
+                    break
+                lead, high = last, last + reach
+            if self.pattern.search(text, low, high) is not None:
+                return True
+            position = high
+
+    def _next_lead(self, text: str, start: int, end: int) -> int:
+        found = [i for i in (text.find(lead, start, end) for lead in self.leads) if i >= 0]
+        return min(found) if found else -1
+
+    def _last_lead(self, text: str, start: int, end: int) -> int:
+        return max(text.rfind(lead, start, end) for lead in self.leads)

@@ -1,9 +1,11 @@
 """The async driver of a bulk run: the same :class:`~verizon_sdk.bulk._engine._Run` decisions,
 with a bound on requests in flight instead of a thread pool.
 
-Chunks are sent as tasks, at most ``max_in_flight`` at once; each is recorded as it finishes,
-in the calling task (so records change in one place, as with threads). Cancelling the run
-waits for the chunks in flight, records them, marks the rest ``not_attempted`` and re-raises
+Chunks are sent as tasks, at most ``max_workers`` requests at once (and, as with the thread
+pool, a few more chunks handed over, waiting for a slot); each is recorded as it finishes, in
+the calling task (so records change in one place, as with threads). Cancelling the run cancels
+the chunks still waiting for a slot, waits for the chunks sending, records them, marks the
+rest ``not_attempted`` and re-raises
 the ``CancelledError`` with the partial :class:`BulkResult` on ``exc.bulk_result``.
 """
 
@@ -11,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from verizon_sdk import _endpoints as endpoints
 from verizon_sdk.bulk import _prepare_run, _stored_run
 from verizon_sdk.bulk._engine import _Reply, _Run
 from verizon_sdk.bulk._result import BulkResult, Outcome
-from verizon_sdk.bulk._rules import Action, _describe
+from verizon_sdk.bulk._rules import IN_FLIGHT_PER_WORKER, Action, _describe
 from verizon_sdk.bulk._runner import action_endpoint, journal_unsent, settling
 from verizon_sdk.bulk._steps import advance
 from verizon_sdk.models import V3LicenseIMEI
@@ -27,33 +29,42 @@ if TYPE_CHECKING:
     from verizon_sdk._async_pipeline import AsyncPipeline
 
 
-async def _asend(send: Callable[[list[str]], Awaitable[Any]], index: int, ids: list[str]) -> _Reply:
-    """One request, never raising an ``Exception`` (a cancellation does propagate)."""
-    started = time.monotonic()
-    try:
-        body = await send(ids)
-    except Exception as exc:
-        return _Reply(index, ids, error=exc, duration=time.monotonic() - started)
-    return _Reply(index, ids, body=body, duration=time.monotonic() - started)
-
-
 class AsyncRun(_Run):
     """A bulk run whose ``send`` and ``fetch`` are coroutines."""
 
+    async def _asend(self, slots: asyncio.Semaphore, index: int, ids: list[str]) -> _Reply:
+        """One request once a slot is free, never raising an ``Exception`` (a cancellation does
+        propagate). ``sending`` holds the chunks past the wait for a slot."""
+        async with slots:
+            self.sending.add(index)
+            started = time.monotonic()
+            try:
+                body = await self.send(ids)
+            except Exception as exc:
+                return _Reply(index, ids, error=exc, duration=time.monotonic() - started)
+            return _Reply(index, ids, body=body, duration=time.monotonic() - started)
+
     async def asend_all(self) -> None:
+        # As the thread pool: up to IN_FLIGHT_PER_WORKER chunks per slot are handed over, and
+        # max_workers of them send at once. A finished request frees its slot for the next
+        # chunk at once, while this task records the answer (the recording does not hold up
+        # the sending).
+        slots = asyncio.Semaphore(self.max_workers)
+        self.sending: set[int] = set()
         in_flight: dict[asyncio.Task[_Reply], tuple[int, list[str]]] = {}
+        limit = self.max_workers * IN_FLIGHT_PER_WORKER
         position = 0
         try:
             while True:
                 while (
                     self.result.stopped is None
                     and position < self.total_chunks
-                    and len(in_flight) < self.max_workers
+                    and len(in_flight) < limit
                 ):
                     index = self.chunks[position]
                     ids = self.store.chunk_ids(index)
                     self.store.sending([index])  # a journal: durable before the POST leaves
-                    task = asyncio.ensure_future(_asend(self.send, index, ids))
+                    task = asyncio.ensure_future(self._asend(slots, index, ids))
                     in_flight[task] = (index, ids)
                     position += 1
                 if not in_flight:
@@ -70,7 +81,14 @@ class AsyncRun(_Run):
             self.settle_unsent()
 
     async def _drain(self, in_flight: dict[asyncio.Task[_Reply], tuple[int, list[str]]]) -> None:
-        """Wait for the chunks in flight and record them; a second cancellation stops waiting."""
+        """Cancel the chunks still waiting for a slot (never sent); wait for the ones sending
+        and record them. A second cancellation stops waiting."""
+        for task, (index, ids) in list(in_flight.items()):
+            if index not in self.sending:
+                task.cancel()
+                del in_flight[task]
+                self.store.unsend(index)  # a journal: planned again
+                self.mark(ids, Outcome.NOT_ATTEMPTED, f"not sent: {self.result.stopped}", index)
         try:
             await asyncio.gather(*in_flight, return_exceptions=True)
         except BaseException:

@@ -21,6 +21,7 @@ from verizon_sdk.cli._common import (
     RunFailed,
     UsageError,
 )
+from verizon_sdk.cli._terminal import for_terminal
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
 
 # Each command group adds its sub-commands and sets ``handler`` on them, in help order.
@@ -77,10 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.devices += rest  # device ids given after an option (argparse stops at the first)
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    out, err = sys.stdout, sys.stderr
-    for stream in (out, err):  # text a server sent that cannot be encoded: its escape, no crash
-        if isinstance(stream, io.TextIOWrapper):
+    for stream in (sys.stdout, sys.stderr):  # text a server sent that cannot be encoded: its
+        if isinstance(stream, io.TextIOWrapper):  # escape, no crash
             stream.reconfigure(errors="backslashreplace")
+    # on a terminal, control characters a server sent are shown, never obeyed
+    out, err = for_terminal(sys.stdout), for_terminal(sys.stderr)
     try:
         if args.command == "demo":
             from verizon_sdk._demo import run_demo
