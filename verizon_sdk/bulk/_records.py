@@ -50,6 +50,11 @@ class DeviceResult:
     invalid: bool = False
 
     @property
+    def answered(self) -> bool:
+        """Whether the service answered for this device (a status or reason it sent)."""
+        return self.status is not None or self.reason is not None
+
+    @property
     def retryable(self) -> bool:
         """Whether sending the id again could help: unknown, or not attempted and valid."""
         return self.outcome is Outcome.UNKNOWN or (
