@@ -255,3 +255,23 @@ def test_device_ids_may_follow_options(sim: Simulator) -> None:
     wrong = run(["assign", ACCOUNT, "990000000008883", "--frobnicate"], environment(sim))
     assert wrong.returncode == 2
     assert "unrecognized arguments: --frobnicate" in wrong.stderr
+
+
+def test_main_leaves_the_host_programs_streams_and_logging_as_it_found_them(
+    sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a program that calls cli.main() keeps its own stream settings and logger afterwards
+    import logging
+
+    for name, value in environment(sim).items():
+        if name.startswith("VERIZON_"):
+            monkeypatch.setenv(name, value)
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="strict")
+    monkeypatch.setattr("sys.stdout", stdout)
+    logger = logging.getLogger("verizon_sdk")
+    handlers = list(logger.handlers)
+    assert cli.main(["status", ACCOUNT, "--format", "json"]) == 0
+    assert stdout.errors == "strict"
+    assert logger.handlers == handlers
+    stdout.flush()
+    assert json.loads(stdout.buffer.getvalue())["assignedLicenses"] == 7  # type: ignore[attr-defined]

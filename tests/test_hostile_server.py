@@ -278,13 +278,23 @@ def mixed_escape(secret: str, choices: list[int]) -> str:
     return "".join(out)
 
 
-SECRETS = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=6, max_size=16)
+#: Characters no surface prints unless a server echoed them: a secret holding one cannot be
+#: mistaken for ordinary output ("report", the "000012" of the account, "0000" of device ids).
+UNPRINTED = "`^|~"
+_SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="*")
+#: Random secrets of 6 to 16 printable characters, one of them from ``UNPRINTED``.
+SECRETS = st.builds(
+    lambda head, mark, tail: head + mark + tail,
+    st.text(_SECRET_CHARS, min_size=3, max_size=8),
+    st.sampled_from(UNPRINTED),
+    st.text(_SECRET_CHARS, min_size=2, max_size=7),
+)
 
 
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=st.data(), secret=SECRETS.filter(lambda s: "*" not in s))
+@given(data=st.data(), secret=SECRETS)
 def test_property_a_random_secret_under_a_random_escaping_never_shows(
     server: HostileServer, caplog: pytest.LogCaptureFixture, data: st.DataObject, secret: str
 ) -> None:
@@ -930,6 +940,78 @@ def test_item6_a_report_through_a_link_keeps_the_link_and_the_permissions(
     assert real.stat().st_mode & 0o777 == 0o600
 
 
+def test_item6_a_report_is_on_the_disk_before_it_replaces_the_old_one(
+    hostile_result: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(descriptor: int) -> None:
+        path = os.readlink(f"/proc/self/fd/{descriptor}")
+        events.append(f"fsync {Path(path).name if Path(path).is_file() else 'folder'}")
+        real_fsync(descriptor)
+
+    def replace(source: str, target: str) -> None:
+        events.append("replace")
+        real_replace(source, target)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "replace", replace)
+    hostile_result.to_csv(tmp_path / "r.csv")
+    temporary = f".r.csv.{os.getpid()}.{threading.get_ident()}.tmp"
+    assert events == [f"fsync {temporary}", "replace", "fsync folder"]
+
+
+def test_item6_a_report_in_a_folder_it_may_not_write_is_overwritten_in_place(
+    hostile_result: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a report file the user may write, in a folder they may not (checked as root, so the
+    # refusal to create the temporary file is simulated)
+    from verizon_sdk.bulk import _export
+
+    report = tmp_path / "r.csv"
+    report.write_text("old\n", encoding="utf-8")
+
+    def no_new_files(path: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "x" in mode:
+            raise PermissionError(13, "Permission denied", str(path))
+        return open(path, mode, *args, **kwargs)
+
+    monkeypatch.setattr(_export, "open", no_new_files, raising=False)
+    hostile_result.to_csv(report)
+    assert len(read_csv(report.read_text(encoding="utf-8"))) == len(HOSTILE_ROWS)
+    report.chmod(0o400)
+    monkeypatch.setattr(os, "access", lambda *_: False)  # and one it may not write either
+    with pytest.raises(PermissionError):
+        hostile_result.to_csv(report)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv"]
+
+
+def test_item6_cli_report_through_a_loop_of_links_is_a_one_line_error(
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]], tmp_path: Path
+) -> None:
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    code, _, err = run_cli(
+        "assign", ACCOUNT, BULK_IDS[0], "--report", str(tmp_path / "a" / "x.csv")
+    )
+    assert code == 2
+    assert err.startswith(f"error: --report {tmp_path / 'a' / 'x.csv'}: ") and err.count("\n") == 1
+    assert posted(server) == []
+
+
+def test_item6_status_csv_is_written_by_the_same_safe_writer(
+    server: HostileServer, run_cli: Callable[..., tuple[int, str, str]]
+) -> None:
+    listed = [{"deviceId": '=HYPERLINK("http://evil.test","x")'}, {"deviceId": "a\rb"}]
+    server.route("GET", STATUS_PATH, pages({"hasMoreData": False, "deviceList": listed}))
+    code, out, err = run_cli("status", ACCOUNT, "--format", "csv")
+    assert code == 0, err
+    assert (
+        out == 'deviceId,assignmentTime\n"\'=HYPERLINK(""http://evil.test"",""x"")",\n"a\rb",""\n'
+    )
+
+
 def test_item6_a_stale_temporary_file_does_not_block_the_report(
     hostile_result: Any, tmp_path: Path
 ) -> None:
@@ -1164,26 +1246,10 @@ def assert_hidden_in_reports(secret: str, shown: list[str]) -> None:
         assert html.escape(secret) not in text
 
 
-#: Characters no bulk surface prints unless a server echoed them: a secret holding one cannot
-#: be mistaken for ordinary output ("report", "0000" and the like are in every run's output).
-UNPRINTED = "`^|~"
-
-
-_SECRET_CHARS = st.characters(min_codepoint=33, max_codepoint=126, exclude_characters="*")
-#: Random secrets of 6 to 16 characters, one of them from ``UNPRINTED`` (so none is a part of
-#: what the bulk answers say anyway either, such as the "000000" in every device id).
-BULK_SECRETS = st.builds(
-    lambda head, mark, tail: head + mark + tail,
-    st.text(_SECRET_CHARS, min_size=3, max_size=8),
-    st.sampled_from(UNPRINTED),
-    st.text(_SECRET_CHARS, min_size=2, max_size=7),
-)
-
-
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(data=st.data(), secret=BULK_SECRETS)
+@given(data=st.data(), secret=SECRETS)
 def test_property_a_random_secret_echoed_in_a_bulk_run_never_shows(
     server: HostileServer,
     caplog: pytest.LogCaptureFixture,
@@ -1309,3 +1375,54 @@ def test_control_characters_reach_a_pipe_unchanged(
     code, out, _ = run_cli("assign", ACCOUNT, BULK_IDS[0])
     assert code == 1
     assert TERMINAL_ATTACK in out
+
+
+def read_terminal(master: int, process: subprocess.Popen[bytes]) -> bytes:
+    """Everything the child wrote to its terminal, until it exits."""
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its side
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    process.wait(timeout=60)
+    return b"".join(chunks)
+
+
+def test_the_sdks_own_warnings_reach_a_terminal_escaped(server: HostileServer) -> None:
+    # the service's text also travels in the SDK's log lines (a failed reconciliation's
+    # warning); with no logging configured they go to the terminal through the same escaping
+    import pty
+
+    server.route("POST", ASSIGN_PATH, answering_with("UpgradePending"))
+    server.route(
+        "GET", STATUS_PATH, lambda _: http(503, json.dumps({"errorMessage": TERMINAL_ATTACK}))
+    )
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
+    environment.update(
+        VERIZON_CLIENT_ID="client-id-1",
+        VERIZON_CLIENT_SECRET="client-secret-Xy9",
+        VERIZON_M2M_TOKEN="m2m-token-Zt4",
+        VERIZON_BASE_URL=server.base_url,
+    )
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "verizon_sdk", "assign", ACCOUNT, BULK_IDS[0]],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=slave,
+            env=environment,
+        )
+        os.close(slave)
+        shown = read_terminal(master, process).decode("utf-8")
+    finally:
+        os.close(master)
+    assert process.returncode == 1, shown
+    assert "reconciliation failed" in shown.splitlines()[0]  # the warning, first
+    assert shown.count("\\x1b]0;pwned\\x07\\x1b[2J") == 2  # the warning and the summary line
+    for control in ("\x1b", "\x07", "\u202e", "\x9b"):
+        assert control not in shown

@@ -1,20 +1,18 @@
-"""Issue 13: the journal's refusals (each with nothing sent), and the crash test via the CLI."""
+"""Issue 13: the journal's refusals (each with nothing sent); the crash tests (the library and
+the CLI) are in tests/test_journal_crash.py."""
 
 from __future__ import annotations
 
 import collections
-import csv
-import signal
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.crash_child import device_ids
-from tests.test_journal_crash import SimProcess, journal_state, poll, sending_ids
+from verizon_sdk._checks import check_account
 from verizon_sdk.bulk import FORMAT_VERSION, ChunkEvent
 from verizon_sdk.exceptions import ValidationError
 from verizon_sdk.simulator import Simulator
@@ -182,69 +180,53 @@ def test_no_secret_is_written(sim: Simulator, tmp_path: Path) -> None:
         assert secret not in stored
 
 
-# -- the crash test through the CLI ---------------------------------------------------------
+def test_a_journaled_run_checks_the_account_once(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verizon_sdk import bulk
+
+    calls: list[tuple[str, str]] = []
+
+    def counting(name: str, value: str) -> str:
+        calls.append((name, value))
+        return check_account(name, value)
+
+    monkeypatch.setattr(bulk, "check_account", counting)
+    licenses = sim.client().software_management_licenses_v3
+    result = licenses.assign_licenses_bulk(ACCOUNT, IDS[:10], journal=tmp_path / "run.db")
+    assert result.counts["succeeded"] == 10
+    assert calls == [("acc", ACCOUNT)]
 
 
-def cli(sim: SimProcess, *args: str) -> list[str]:
-    return [sys.executable, "-m", "verizon_sdk", "--base-url", sim.url, *args]
+def test_every_post_leaves_after_its_chunk_is_committed_sending_one_commit_a_chunk(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Group commit: a chunk's outcomes and its successor's ``sending`` share one commit."""
+    from verizon_sdk.bulk import _engine
 
+    path = tmp_path / "run.db"
+    states: list[tuple[int, str]] = []
+    commits = 0
+    send = _engine._send
+    connect = sqlite3.connect
 
-def run_cli(
-    sim: SimProcess, env: dict[str, str], *args: str, stdin: str = ""
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        cli(sim, *args), input=stdin, capture_output=True, text=True, env=env, timeout=120
+    class Counting(sqlite3.Connection):
+        def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+            nonlocal commits
+            commits += sql == "COMMIT"
+            return super().execute(sql, *args)
+
+    def checking(post: Any, index: int, ids: list[str]) -> Any:
+        with connect(f"file:{path}?mode=ro", uri=True) as db:  # what another process sees
+            states.append(db.execute("SELECT state FROM chunks WHERE idx = ?", (index,)).fetchone())
+        return send(post, index, ids)
+
+    monkeypatch.setattr(_engine, "_send", checking)
+    monkeypatch.setattr(sqlite3, "connect", lambda *a, **k: connect(*a, factory=Counting, **k))
+    licenses = sim.client().software_management_licenses_v3
+    result = licenses.assign_licenses_bulk(
+        ACCOUNT, IDS, chunk_size=100, max_workers=2, journal=path
     )
-
-
-def test_cli_assign_with_journal_killed_then_resume(tmp_path: Path) -> None:
-    server = SimProcess()
-    env = {
-        "VERIZON_CLIENT_ID": "sim-client",
-        "VERIZON_CLIENT_SECRET": "sim-secret",
-        "VERIZON_M2M_TOKEN": "sim-m2m-token",
-        "PATH": "/usr/bin:/bin",
-    }
-    account = "0000123499-00013"
-    ids = device_ids(20_000)
-    journal = tmp_path / "run.db"
-    assign = f"/licenses/{account}/assign"
-    try:
-        server.call("POST", f"accounts/{account}", {"pool": 30_000})
-        server.call("POST", "faults", {"path": assign, "method": "POST", "latency": 3.0})
-        child = subprocess.Popen(
-            cli(server, "assign", account, "-", "--journal", str(journal)),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            text=True,
-            env=env,
-        )
-        assert child.stdin is not None
-        child.stdin.write("\n".join(ids))
-        child.stdin.close()
-        poll(lambda: journal_state(journal).get("settled", 0) >= 3, "three settled chunks")
-        child.send_signal(signal.SIGKILL)
-        assert child.wait(10) == -signal.SIGKILL
-        server.wait_for_fault(assign)
-        in_flight = sending_ids(journal)
-        assert in_flight
-        report = tmp_path / "report.csv"
-        done = run_cli(server, env, "resume", str(journal), "--report", str(report))
-        assert done.returncode == 0, done.stderr
-        assert "20000 succeeded" in done.stdout
-        with report.open() as file:
-            rows = list(csv.DictReader(file))
-        assert [r["device_id"] for r in rows] == ids
-        assert {r["outcome"] for r in rows} == {"succeeded"}
-        assert server.assigned(account) == set(ids)
-        posted = collections.Counter(d for body in server.posts(account) for d in body)
-        assert max(posted.values()) == 1 and set(posted) == set(ids)
-        before = len(server.posts(account))
-        again = run_cli(
-            server, env, "assign", account, "-", "--journal", str(journal), stdin="990000000000001"
-        )
-        assert again.returncode == 0, again.stderr
-        assert "20000 succeeded" in again.stdout
-        assert len(server.posts(account)) == before  # a finished run: nothing sent
-    finally:
-        server.stop()
+    assert result.counts["succeeded"] == len(IDS) and result.chunks_sent == 25
+    assert states == [("sending",)] * 25
+    assert commits <= 25 + 6, commits  # the plan, the first group, one a chunk, the finish

@@ -7,11 +7,16 @@ a slow license-list read) and found by polling the journal, or at a point the ch
 After the kill, the run is resumed and checked: every id accounted for exactly once, the
 simulator's assigned set equal to ``succeeded``, and no id (so no chunk recorded ``sending``)
 POSTed twice.
+
+The same six points are then hit through the CLI (``assign ACCOUNT - --journal``, the ids on
+stdin, in the same child with the same switches), resumed with ``resume JOURNAL --report``,
+and checked the same way, with the resumed command's output and exit code.
 """
 
 from __future__ import annotations
 
 import collections
+import csv
 import json
 import os
 import signal
@@ -148,13 +153,39 @@ def poll(condition: Callable[[], bool], what: str) -> None:
         time.sleep(0.005)
 
 
-def start_child(sim: SimProcess, account: str, journal: Path, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, CHILD, sim.url, account, str(journal), str(COUNT)],
+CLI_ENV = {
+    "VERIZON_CLIENT_ID": "sim-client",
+    "VERIZON_CLIENT_SECRET": "sim-secret",
+    "VERIZON_M2M_TOKEN": "sim-m2m-token",
+}
+
+
+def start_child(
+    sim: SimProcess, account: str, journal: Path, *, cli: bool = False, **env: str
+) -> subprocess.Popen[str]:
+    """The run in a child: the library call, or (``cli``) the command with the ids on stdin."""
+    child = subprocess.Popen(
+        [sys.executable, CHILD, sim.url, account, str(journal), str(COUNT)]
+        + (["--cli"] if cli else []),
+        stdin=subprocess.PIPE if cli else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, **(CLI_ENV if cli else {}), **env},
     )
+    if cli:
+        assert child.stdin is not None
+        child.stdin.write("\n".join(device_ids(COUNT)))
+        child.stdin.close()
+    return child
+
+
+def announced(child: subprocess.Popen[str], word: str) -> None:
+    """Read the child's output (the command's own lines first, with ``--cli``) up to ``word``."""
+    assert child.stdout is not None
+    lines = []
+    while (line := child.stdout.readline()) and line.strip() != word:
+        lines.append(line)
+    assert line.strip() == word, lines
 
 
 def kill(child: subprocess.Popen[str]) -> None:
@@ -176,13 +207,10 @@ def check_resumed(sim: SimProcess, account: str, result: BulkResult, in_flight: 
 CASES = ["before_first_send", "post_in_flight", "between_chunks", "reconciling", "commit", "done"]
 
 
-@pytest.mark.parametrize("point", CASES)
-def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
-    account = f"00001234{CASES.index(point):02d}-00013"
+def arrange(sim: SimProcess, account: str, point: str) -> dict[str, str]:
+    """Make ``point`` wide enough to be hit: faults on the simulator, or the child's switches."""
     sim.call("POST", f"accounts/{account}", {"pool": COUNT + 10})
-    journal = tmp_path / "run.db"
     assign = f"/licenses/{account}/assign"
-    env: dict[str, str] = {}
     if point == "before_first_send":  # the token takes 3 s: nothing can be POSTed meanwhile
         sim.call("POST", "faults", {"path": "/oauth2/token", "latency": 3.0})
     elif point == "post_in_flight":  # one POST answers after 3 s; the others settle
@@ -193,10 +221,17 @@ def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
             "POST", "faults", {"path": f"/licenses/{account}", "method": "GET", "latency": 3.0}
         )
     elif point == "between_chunks":
-        env["CRASH_PAUSE_AFTER"] = "5"
+        return {"CRASH_PAUSE_AFTER": "5"}
     elif point == "commit":
-        env["CRASH_COMMIT"] = "12"
-    child = start_child(sim, account, journal, **env)
+        return {"CRASH_COMMIT": "12"}
+    return {}
+
+
+def kill_at(
+    sim: SimProcess, child: subprocess.Popen[str], journal: Path, account: str, point: str
+) -> None:
+    """Wait for ``point`` in the running child, and SIGKILL it there."""
+    assign = f"/licenses/{account}/assign"
     try:
         if point == "before_first_send":
             poll(lambda: journal_state(journal).get("sending", 0) > 0, "the first chunk sending")
@@ -212,10 +247,7 @@ def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
         elif point == "commit":
             assert child.wait(WAIT) == -signal.SIGKILL
         else:
-            assert child.stdout is not None
-            assert child.stdout.readline().strip() == (
-                "paused" if point == "between_chunks" else "finished"
-            )
+            announced(child, "paused" if point == "between_chunks" else "finished")
             kill(child)
     finally:
         if child.poll() is None:
@@ -223,11 +255,18 @@ def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
             child.wait()
         assert child.stdout is not None
         child.stdout.close()
-    in_flight = sending_ids(journal)
-    before = len(sim.posts(account))
-    if point == "post_in_flight":
-        assert in_flight  # the slow chunk, at least, was left sending
-    result = sim.client().software_management_licenses_v3.resume_bulk(journal)
+
+
+def check_point(
+    sim: SimProcess,
+    account: str,
+    journal: Path,
+    point: str,
+    result: BulkResult,
+    in_flight: set[str],
+    before: int,
+) -> None:
+    """The three checks, and what each point must show besides."""
     check_resumed(sim, account, result, in_flight)
     if point == "done":
         assert len(sim.posts(account)) == before  # a finished run: nothing sent
@@ -238,3 +277,59 @@ def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
     if point == "reconciling":  # the 500 chunk's ids were settled by the resumed reading
         assert result.reconciled >= 1000
     assert journal_state(journal) == {"settled": journal_state(journal)["settled"]}
+
+
+@pytest.mark.parametrize("point", CASES)
+def test_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
+    account = f"00001234{CASES.index(point):02d}-00013"
+    journal = tmp_path / "run.db"
+    env = arrange(sim, account, point)
+    kill_at(sim, start_child(sim, account, journal, **env), journal, account, point)
+    in_flight = sending_ids(journal)
+    before = len(sim.posts(account))
+    if point == "post_in_flight":
+        assert in_flight  # the slow chunk, at least, was left sending
+    result = sim.client().software_management_licenses_v3.resume_bulk(journal)
+    check_point(sim, account, journal, point, result, in_flight, before)
+
+
+# -- the same through the CLI: assign --journal, kill, resume ---------------------------------
+
+
+def run_cli(sim: SimProcess, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "verizon_sdk", "--base-url", sim.url, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **CLI_ENV},
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("point", CASES)
+def test_cli_kill_and_resume(sim: SimProcess, tmp_path: Path, point: str) -> None:
+    account = f"00001235{CASES.index(point):02d}-00013"
+    journal = tmp_path / "run.db"
+    env = arrange(sim, account, point)
+    kill_at(sim, start_child(sim, account, journal, cli=True, **env), journal, account, point)
+    in_flight = sending_ids(journal)
+    before = len(sim.posts(account))
+    if point == "post_in_flight":
+        assert in_flight
+    report = tmp_path / "report.csv"
+    done = run_cli(sim, "resume", str(journal), "--report", str(report))
+    assert done.returncode == 0, done.stderr  # as the uninterrupted command: all succeeded
+    assert f"{COUNT} succeeded" in done.stdout
+    with report.open() as file:
+        rows = list(csv.DictReader(file))
+    assert [r["device_id"] for r in rows] == device_ids(COUNT)
+    assert {r["outcome"] for r in rows} == {"succeeded"}
+    stored = sim.client().software_management_licenses_v3.resume_bulk(journal)  # sends nothing
+    assert [r["device_id"] for r in stored.rows()] == [r["device_id"] for r in rows]
+    check_point(sim, account, journal, point, stored, in_flight, before)
+    sent = len(sim.posts(account))
+    again = run_cli(sim, "assign", account, "-", "--journal", str(journal), stdin="990000000000001")
+    assert again.returncode == 0, again.stderr
+    assert f"{COUNT} succeeded" in again.stdout
+    assert len(sim.posts(account)) == sent  # a finished run: its result, nothing sent

@@ -107,3 +107,14 @@ def test_each_style_alone_is_masked_where_no_other_lead_is_near() -> None:
     for echo in cases:
         text = "x" * 500 + echo + "y" * 500
         assert redactor(text) == "x" * 500 + MASK + "y" * 500, echo
+
+
+def test_a_secret_ending_in_a_backslash_is_masked_with_its_whole_escape() -> None:
+    # JSON spells the secret's last backslash as two: masking only the first would leave the
+    # second to escape the closing quote, and the body would no longer be JSON
+    secret = "000`0\\"
+    body = json.dumps({"errorMessage": f"echo {secret}", "errorCode": "E1"})
+    shown = Redactor(secret)(body)
+    assert json.loads(shown) == {"errorMessage": f"echo {MASK}", "errorCode": "E1"}
+    escaped_slash = json.dumps({"m": "a/b\\"}).replace("/", "\\/")  # PHP's \/ as well
+    assert json.loads(Redactor("a/b\\")(escaped_slash)) == {"m": MASK}

@@ -53,9 +53,14 @@ def _hex(digits: str) -> str:
 
 
 def _char_pattern(char: str) -> str:
-    """Every spelling of one character a service may echo: itself, a JSON escape
-    (``\\/``, ``\\u00XX``, a surrogate pair), or its URL-encoded UTF-8 bytes."""
-    options = [re.escape(char)]
+    """Every spelling of one character a service may echo: a JSON escape (``\\/``,
+    ``\\u00XX``, a surrogate pair), its URL-encoded UTF-8 bytes, or itself.
+
+    The character itself comes last: where an escape of it is in the text, the whole escape is
+    masked. A backslash tried first would match the first half of ``\\\\``, and masking would
+    leave the other half to escape the quote that follows, breaking the JSON around it.
+    """
+    options = []
     if char in _SHORT_ESCAPES:
         options.append(_SHORT_ESCAPES[char])
     units = char.encode("utf-16-be", "surrogatepass")
@@ -63,6 +68,7 @@ def _char_pattern(char: str) -> str:
     options.append("".join("%" + _hex(f"{b:02x}") for b in char.encode("utf-8", "surrogatepass")))
     if char == " ":
         options.append(r"\+")
+    options.append(re.escape(char))
     return "(?:" + "|".join(options) + ")"
 
 

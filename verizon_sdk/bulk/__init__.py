@@ -36,8 +36,10 @@ How a run goes
 
 1. **Read.** Every id is validated before anything is sent, so the whole input is read first
    (any iterable, a generator over millions of ids included). Each distinct id is kept once, in
-   input order, in one dict that later holds its outcome (about 100 bytes per distinct id);
-   repeats are collapsed and counted in :attr:`BulkResult.duplicates`. An id that fails
+   input order, with the record that later holds its outcome: in one dict (about 100 bytes per
+   distinct id), or with ``journal=`` in the journal file only, so that Python's memory does not
+   grow with the ids (the :class:`BulkResult` then reads the file as it is asked). Repeats are
+   collapsed and counted in :attr:`BulkResult.duplicates`. An id that fails
    :func:`~verizon_sdk._checks.check_device_id` is never sent: it is ``not_attempted``
    (``invalid=True``), or with ``strict=True`` the run raises
    :class:`~verizon_sdk.exceptions.ValidationError`. A non-string item raises
@@ -147,9 +149,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from verizon_sdk._checks import MAX_DEVICES_PER_REQUEST, check_account, unexpected_keyword
-from verizon_sdk.bulk import _journal, _runner
+from verizon_sdk.bulk import _runner
 from verizon_sdk.bulk._engine import _Run, read_device_ids
-from verizon_sdk.bulk._journal import FORMAT_VERSION
+from verizon_sdk.bulk._journal import FORMAT_VERSION, Journal
+from verizon_sdk.bulk._journal_store import JournalStore
+from verizon_sdk.bulk._records import MemoryStore, RecordStore, read_into
 from verizon_sdk.bulk._result import BulkResult, ChunkEvent, DeviceResult, Outcome
 from verizon_sdk.bulk._rules import (
     DEFAULT_CHUNK_SIZE,
@@ -290,8 +294,10 @@ def _prepare_run(
     on_chunk: Callable[[ChunkEvent], object] | None = None,
     journal: str | os.PathLike[str] | None = None,
 ) -> RunT:
-    """Check the options, read the ids and set up a run (sync or async): nothing is sent yet."""
-    check_account("acc", acc)
+    """Check the options, read the ids and set up a run (sync or async): nothing is sent yet.
+
+    The account was checked by :func:`_stored_run`, which every caller calls first.
+    """
     _check_options(chunk_size, max_workers, on_chunk)
     progress_bar = _tqdm() if progress else None  # fail before reading, let alone sending
     if max_workers > config.pool_maxsize:
@@ -302,27 +308,32 @@ def _prepare_run(
             config.pool_maxsize,
             max_workers,
         )
-    result = BulkResult(action, acc)
     started = time.monotonic()
-    valid = read_device_ids(device_ids, result, strict=strict, rule=config.device_id_rule)
+    store: RecordStore = (
+        MemoryStore()
+        if journal is None
+        else JournalStore(os.fspath(journal), Journal.start(journal, action, acc, chunk_size))
+    )
+    try:
+        read_into(store, device_ids, strict=strict, rule=config.device_id_rule)
+        total = store.plan(chunk_size)
+    except BaseException:
+        store.discard()  # a journal's partial plan is removed: nothing was planned
+        raise
     bar = None
     if progress_bar is not None:
-        bar = progress_bar(total=len(valid), unit="id", desc=f"{action} {acc}")
-    recorder = (
-        None if journal is None else _journal.Journal.create(journal, result, valid, chunk_size)
-    )
-    run = run_class(
-        result,
+        bar = progress_bar(total=total, unit="id", desc=f"{action} {acc}")
+    return run_class(
+        BulkResult(action, acc, _store=store),
         action,
-        valid,
         send,
         fetch,
+        total=total,
+        chunks=list(range(-(-total // chunk_size))),
         chunk_size=chunk_size,
         max_workers=max_workers,
         stop_on_error=stop_on_error,
         on_chunk=on_chunk,
         bar=bar,
-        journal=recorder,
+        started=started,
     )
-    run.started = started
-    return run

@@ -61,9 +61,9 @@ class AsyncRun(_Run):
                     and position < self.total_chunks
                     and len(in_flight) < limit
                 ):
-                    index, ids = self.chunks[position]
-                    if self.journal is not None:
-                        self.journal.sending(index)  # durable before the POST can leave
+                    index = self.chunks[position]
+                    ids = self.store.chunk_ids(index)
+                    self.store.sending([index])  # a journal: durable before the POST leaves
                     task = asyncio.ensure_future(self._asend(slots, index, ids))
                     in_flight[task] = (index, ids)
                     position += 1
@@ -87,8 +87,7 @@ class AsyncRun(_Run):
             if index not in self.sending:
                 task.cancel()
                 del in_flight[task]
-                if self.journal is not None:
-                    self.journal.unsend(index)
+                self.store.unsend(index)  # a journal: planned again
                 self.mark(ids, Outcome.NOT_ATTEMPTED, f"not sent: {self.result.stopped}", index)
         try:
             await asyncio.gather(*in_flight, return_exceptions=True)

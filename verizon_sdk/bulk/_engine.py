@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from verizon_sdk._checks import check_device_id
 from verizon_sdk._pagination import CursorWalk
-from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
+from verizon_sdk.bulk._records import _PENDING, DeviceResult, Outcome, read_into
+from verizon_sdk.bulk._result import BulkResult, ChunkEvent
 from verizon_sdk.bulk._rules import (
     IN_FLIGHT_PER_WORKER,
     Action,
@@ -24,14 +23,7 @@ from verizon_sdk.bulk._rules import (
     stops_the_run,
 )
 from verizon_sdk.bulk._steps import drive_steps
-from verizon_sdk.exceptions import (
-    InvalidTypeError,
-    ValidationError,
-)
 from verizon_sdk.models import V3LicenseSummary
-
-if TYPE_CHECKING:
-    from verizon_sdk.bulk._journal import Journal
 
 logger = logging.getLogger("verizon_sdk.bulk")
 
@@ -40,42 +32,8 @@ def read_device_ids(
     device_ids: Iterable[str], result: BulkResult, *, strict: bool = False, rule: str = "printable"
 ) -> list[str]:
     """Read and validate every id into ``result``; return the valid distinct ids, in order."""
-    if isinstance(device_ids, (str, bytes)) or not isinstance(device_ids, Iterable):
-        raise InvalidTypeError(
-            "device_ids",
-            f"expected an iterable of device id strings, got {type(device_ids).__name__}",
-        )
-    records = result._records
-    duplicates = result.duplicates
-    valid: list[str] = []
-    invalid = 0
-    first = ""
-    for position, device_id in enumerate(device_ids):
-        if not isinstance(device_id, str):
-            raise InvalidTypeError(
-                f"device_ids[{position}]",
-                f"expected a device id string, got {type(device_id).__name__}; nothing was sent",
-            )
-        if device_id in records:
-            duplicates[device_id] = duplicates.get(device_id, 1) + 1
-            continue
-        try:
-            check_device_id(f"device_ids[{position}]", device_id, rule)
-        except ValidationError as exc:
-            invalid += 1
-            if strict and invalid == 1:
-                first = str(exc)
-            records[device_id] = DeviceResult(
-                Outcome.NOT_ATTEMPTED, error=f"invalid: {exc}", invalid=True
-            )
-            continue
-        records[device_id] = _PENDING
-        valid.append(device_id)
-    if strict and invalid:
-        raise ValidationError(
-            "device_ids", f"{invalid} invalid device id(s), nothing was sent; first: {first}"
-        )
-    return valid
+    read_into(result._store, device_ids, strict=strict, rule=rule)
+    return [d for d, r, _ in result._store.rows() if r is _PENDING]
 
 
 @dataclass
@@ -109,28 +67,31 @@ def _imei_like(ids: Iterable[str]) -> bool:
 
 
 class _Run:
-    """One bulk run's state. Records are only changed on the calling thread."""
+    """One bulk run's state. Records are only changed on the calling thread, through the
+    result's :class:`~verizon_sdk.bulk._records.RecordStore` (dicts, or the journal)."""
 
     def __init__(
         self,
         result: BulkResult,
         action: Action,
-        valid: list[str],
         send: Callable[[list[str]], Any],
         fetch: Callable[[str | None], V3LicenseSummary],
         *,
+        total: int,
+        chunks: list[int],
         chunk_size: int,
         max_workers: int,
         stop_on_error: bool,
         on_chunk: Callable[[ChunkEvent], object] | None,
         bar: Any,
-        journal: Journal | None = None,
-        chunks: list[tuple[int, list[str]]] | None = None,
+        started: float | None = None,
     ) -> None:
         self.result = result
-        self.records = result._records
+        self.store = result._store
         self.action = action
-        self.valid = valid
+        #: Valid ids in the chunks to send; the chunks' indexes (their ids are in the store).
+        self.total = total
+        self.chunks = chunks
         self.send = send
         self.fetch = fetch
         self.chunk_size = chunk_size
@@ -138,21 +99,13 @@ class _Run:
         self.stop_on_error = stop_on_error
         self.on_chunk = on_chunk
         self.bar = bar
-        #: (index, ids) of each chunk to send; a resumed run sends only those left planned.
-        self.chunks = (
-            chunks
-            if chunks is not None
-            else [
-                (i, valid[i * chunk_size : (i + 1) * chunk_size])
-                for i in range(math.ceil(len(valid) / chunk_size))
-            ]
-        )
-        self.total_chunks = len(self.chunks)
-        self.journal = journal
-        self.started = time.monotonic()
+        self.total_chunks = len(chunks)
+        self.started = time.monotonic() if started is None else started
         self.done = 0
         #: The chunk being handed to the pool (an interrupt may land in between).
         self.submitting: tuple[int, list[str]] | None = None
+        #: Chunks committed as sending and not yet handed to the pool.
+        self.marked: list[int] = []
 
     # -- sending ----------------------------------------------------------------------------
 
@@ -163,21 +116,33 @@ class _Run:
         position = 0
         try:
             while True:
-                while self.result.stopped is None and position < self.total_chunks:
-                    if len(in_flight) >= limit:
-                        break
-                    index, ids = self.chunks[position]
-                    if self.journal is not None:
-                        self.journal.sending(index)  # durable before the POST can leave
+                if self.result.stopped is not None:  # marked ahead, now not to be sent
+                    for index in self.marked:
+                        self.store.unsend(index)
+                    self.marked = []
+                room = limit - len(in_flight) if self.result.stopped is None else 0
+                batch = self.chunks[position : position + max(room, 0)]
+                self.marked = list(batch)
+                fresh = [i for i in batch if not self.store.is_sending(i)]
+                if fresh:  # a journal commits them all as sending, durably, before any POST
+                    self.store.sending(fresh)
+                for index in batch:
+                    ids = self.store.chunk_ids(index)
                     self.submitting = (index, ids)
                     in_flight[pool.submit(_send, self.send, index, ids)] = self.submitting
                     self.submitting = None
+                    self.marked.remove(index)
                     position += 1
                 if not in_flight:
                     break
                 finished, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in sorted(finished, key=lambda f: in_flight[f][0]):
-                    self.collect(future, *in_flight.pop(future))
+                    # the chunk that takes this one's place is marked sending in the same
+                    # commit as this one's outcomes (a journal: one transaction per chunk)
+                    ahead = position + len(self.marked)
+                    then = self.chunks[ahead : ahead + 1] if self.result.stopped is None else []
+                    self.marked.extend(then)
+                    self.collect(future, *in_flight.pop(future), sending=then)
         except BaseException as exc:
             self.result.interrupted = isinstance(exc, KeyboardInterrupt)
             self.result.stopped = f"interrupted by {_describe(exc)}"
@@ -189,6 +154,9 @@ class _Run:
 
     def abort(self, in_flight: dict[Future[_Reply], tuple[int, list[str]]]) -> None:
         """Cancel the chunks not started; wait for and record the ones in flight."""
+        for index in self.marked:  # marked sending, never handed to the pool
+            if self.submitting is None or self.submitting[0] != index:
+                self.store.unsend(index)
         if self.submitting is not None and all(
             chunk is not self.submitting for chunk in in_flight.values()
         ):
@@ -198,8 +166,7 @@ class _Run:
         for future, (index, ids) in list(in_flight.items()):
             if future.cancel():
                 del in_flight[future]
-                if self.journal is not None:
-                    self.journal.unsend(index)
+                self.store.unsend(index)
                 self.mark(ids, Outcome.NOT_ATTEMPTED, f"not sent: {self.result.stopped}", index)
         try:
             for future in as_completed(list(in_flight)):
@@ -212,22 +179,25 @@ class _Run:
 
     def settle_unsent(self) -> None:
         """Every id still pending was never handed to a worker: not attempted."""
-        reason = f"not sent: {self.result.stopped or 'the run ended before this chunk'}"
-        for index, ids in self.chunks:
-            record = DeviceResult(Outcome.NOT_ATTEMPTED, error=reason, chunk=index)
-            for device_id in ids:
-                if self.records[device_id] is _PENDING:
-                    self.records[device_id] = record
+        self.store.settle_pending(
+            f"not sent: {self.result.stopped or 'the run ended before this chunk'}"
+        )
 
     def mark(self, ids: list[str], outcome: Outcome, error: str, index: int) -> None:
-        record = DeviceResult(outcome, error=error, chunk=index)
-        for device_id in ids:
-            self.records[device_id] = record
+        """The whole chunk ``index`` gets one outcome; not final (it was interrupted)."""
+        self.store.write(index, [(DeviceResult(outcome, error=error, chunk=index), ids)])
 
     def collect(
-        self, future: Future[_Reply], index: int, ids: list[str], *, notify: bool = True
+        self,
+        future: Future[_Reply],
+        index: int,
+        ids: list[str],
+        *,
+        notify: bool = True,
+        sending: list[int] | None = None,
     ) -> None:
-        """Record a finished chunk, update progress, then tell ``on_chunk``."""
+        """Record a finished chunk (and mark ``sending`` the chunks to send next), update
+        progress, then tell ``on_chunk``."""
         self.result.chunks_sent += 1
         interrupt = future.exception()
         if interrupt is not None:  # a BaseException on the worker (KeyboardInterrupt ...)
@@ -238,9 +208,11 @@ class _Run:
                 raise interrupt
             return
         reply = future.result()
-        counts = self.record(reply)
-        if self.journal is not None:
-            self.journal.settle(index, ((d, self.records[d]) for d in ids))
+        groups = self.record(reply)
+        self.store.write(index, groups, settled=True, sending=sending or ())
+        counts = dict.fromkeys(Outcome, 0)
+        for record, shared in groups:
+            counts[record.outcome] += len(shared)
         self.done += len(ids)
         if self.bar is not None:
             self.bar.update(len(ids))
@@ -273,20 +245,18 @@ class _Run:
                     duration=reply.duration,
                     elapsed=time.monotonic() - self.started,
                     done=self.done,
-                    total=len(self.valid),
+                    total=self.total,
                 )
             )
 
-    def record(self, reply: _Reply) -> dict[Outcome, int]:
-        """Classify one chunk's answer into per-device records; returns the counts."""
-        counts = dict.fromkeys(Outcome, 0)
+    def record(self, reply: _Reply) -> list[tuple[DeviceResult, list[str]]]:
+        """Classify one chunk's answer: each distinct record with the ids that get it."""
         index = reply.index
         if reply.error is not None:
             outcome = _error_outcome(reply.error)
-            self.mark(reply.ids, outcome, _describe(reply.error), index)
-            counts[outcome] = len(reply.ids)
             logger.debug("chunk %d: %s (%s)", index, outcome.value, _describe(reply.error))
-            return counts
+            error = DeviceResult(outcome, error=_describe(reply.error), chunk=index)
+            return [(error, reply.ids)]
         answers: dict[str, tuple[str | None, str | None]] = {}
         conflicting: set[str] = set()
         for item in getattr(reply.body, "device_list", None) or ():
@@ -300,7 +270,7 @@ class _Run:
             if device_id in answers and answers[device_id] != answer:
                 conflicting.add(device_id)
             answers[device_id] = answer
-        shared: dict[tuple[Any, ...], DeviceResult] = {}
+        shared: dict[tuple[Any, ...], tuple[DeviceResult, list[str]]] = {}
         for device_id in reply.ids:
             if device_id in conflicting:
                 key: tuple[Any, ...] = (Outcome.UNKNOWN, "the answer lists this device twice")
@@ -308,12 +278,11 @@ class _Run:
                 key = (Outcome.UNKNOWN, "the answer does not mention this device")
             else:
                 key = answers[device_id]
-            record = shared.get(key)
-            if record is None:
-                record = shared[key] = self.judge(key, index)
-            self.records[device_id] = record
-            counts[record.outcome] += 1
-        return counts
+            group = shared.get(key)
+            if group is None:
+                group = shared[key] = (self.judge(key, index), [])
+            group[1].append(device_id)
+        return list(shared.values())
 
     def judge(self, key: tuple[Any, ...], index: int) -> DeviceResult:
         if key[0] is Outcome.UNKNOWN:
@@ -334,25 +303,25 @@ class _Run:
 
         A driver sends back the page, or throws in the error its fetch raised.
         """
-        ambiguous = [d for d, r in self.records.items() if r.outcome is Outcome.UNKNOWN]
+        ambiguous = [(d, r) for d, r, _ in self.store.rows(Outcome.UNKNOWN.value)]
         if not ambiguous:
             return
         try:
-            licensed = yield from self.licensed(set(ambiguous))
+            licensed = yield from self.licensed({d for d, _ in ambiguous})
         except Exception as exc:
             self.result.reconciliation_error = _describe(exc)
             logger.warning("bulk %s: reconciliation failed: %s", self.action, _describe(exc))
             return
         wanted = self.action == "assign"
-        for device_id in ambiguous:
-            before = self.records[device_id]
+        found_groups: list[tuple[DeviceResult, list[str]]] = []
+        for device_id, before in ambiguous:
             outcome = reconciled_outcome(before, (device_id in licensed) == wanted)
             state = "lists" if device_id in licensed else "does not list"
             found = f"reconciled: the account {state} the device as licensed"
             error = found if before.error is None else f"{before.error}; {found}"
-            self.records[device_id] = replace(before, outcome=outcome, error=error, reconciled=True)
-        if self.journal is not None:
-            self.journal.settle(None, ((d, self.records[d]) for d in ambiguous))
+            after = replace(before, outcome=outcome, error=error, reconciled=True)
+            found_groups.append((after, [device_id]))
+        self.store.write(None, found_groups)
         self.result.reconciled += len(ambiguous)
         logger.debug("bulk %s: reconciled %d ids", self.action, len(ambiguous))
 

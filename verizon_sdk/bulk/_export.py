@@ -15,8 +15,10 @@ Two rules apply to every text cell (device id, status, reason, error), in CSV an
   ``'-1234``. The SDK's own columns (``outcome``, ``chunk``, ``reconciled``, ``invalid``,
   ``occurrences``) are never negative numbers or formulas and are written as they are.
 
-A report written to a path is written to a temporary file beside it and renamed into place,
-so the path holds the whole previous file or the whole new one, never a half-written one.
+A report written to a path is written to a temporary file beside it, flushed to the disk, and
+renamed into place (the folder is then flushed too), so the path holds the whole previous file
+or the whole new one, never a half-written one, even after a crash of the machine. Where the
+folder cannot be written but the file can, the file is overwritten in place instead.
 """
 
 from __future__ import annotations
@@ -95,11 +97,21 @@ def write_file(path: str | os.PathLike[str], write: Callable[[TextIO], object]) 
         return
     folder, name = os.path.split(target)
     temporary = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    if os.path.lexists(temporary):  # left by a killed process of the same id
-        os.remove(temporary)
     try:
-        with open(temporary, "x", newline="", encoding="utf-8") as file:
+        if os.path.lexists(temporary):  # left by a killed process of the same id
+            os.remove(temporary)
+        file = open(temporary, "x", newline="", encoding="utf-8")  # noqa: SIM115
+    except PermissionError:
+        if not os.access(target, os.W_OK):
+            raise
+        with open(target, "w", newline="", encoding="utf-8") as file:  # a folder we may not write
             write(file)
+        return
+    try:
+        with file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
         if os.path.exists(target):
             os.chmod(temporary, stat.S_IMODE(os.stat(target).st_mode))
         os.replace(temporary, target)
@@ -107,3 +119,18 @@ def write_file(path: str | os.PathLike[str], write: Callable[[TextIO], object]) 
         if os.path.lexists(temporary):
             os.remove(temporary)
         raise
+    _sync_folder(folder or ".")
+
+
+def _sync_folder(folder: str) -> None:
+    """Flush ``folder``'s entries (the rename) to the disk, where the system allows it."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:  # some file systems refuse to sync a folder
+        pass
+    finally:
+        os.close(descriptor)

@@ -5,48 +5,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any, TextIO
 
 from verizon_sdk import _display
 from verizon_sdk.bulk import _export
+from verizon_sdk.bulk._records import _PENDING, DeviceResult, MemoryStore, Outcome, RecordStore
 
-
-class Outcome(str, Enum):
-    """Where a device ended up; the values are the names used in reports."""
-
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    NOT_ATTEMPTED = "not_attempted"
-    UNKNOWN = "unknown"
-
-
-@dataclass(frozen=True)
-class DeviceResult:
-    """What happened to one device id.
-
-    ``status`` and ``reason`` are the service's per-device ``status`` and ``resultReason``
-    when it answered for the device; ``error`` is the SDK's explanation (the error that
-    stopped the chunk, the validation message, a status it does not know, what
-    reconciliation found).
-    ``chunk`` is the 0-based index of the chunk that carried (or would have carried) the id,
-    None for an invalid id. Records are shared between ids, so never mutate one.
-    """
-
-    outcome: Outcome
-    status: str | None = None
-    reason: str | None = None
-    error: str | None = None
-    chunk: int | None = None
-    reconciled: bool = False
-    invalid: bool = False
-
-    @property
-    def retryable(self) -> bool:
-        """Whether sending the id again could help: unknown, or not attempted and valid."""
-        return self.outcome is Outcome.UNKNOWN or (
-            self.outcome is Outcome.NOT_ATTEMPTED and not self.invalid
-        )
+__all__ = ["_PENDING", "BulkResult", "ChunkEvent", "DeviceResult", "Outcome"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +35,6 @@ class ChunkEvent:
     total: int
 
 
-_PENDING = DeviceResult(Outcome.UNKNOWN, error="no outcome recorded")
 _CSV_FIELDS = (
     "device_id",
     "outcome",
@@ -92,12 +56,11 @@ class BulkResult:
     ``counts`` has the four sizes. See the module docstring for the categories.
     """
 
-    def __init__(self, action: str, account: str) -> None:
+    def __init__(self, action: str, account: str, *, _store: RecordStore | None = None) -> None:
         self.action = action
         self.account = account
-        self._records: dict[str, DeviceResult] = {}
-        #: Ids that appeared more than once: id -> times it appeared.
-        self.duplicates: dict[str, int] = {}
+        #: Where the records are: dicts, or a run's journal (read by queries, lazily).
+        self._store: RecordStore = MemoryStore() if _store is None else _store
         #: How many ids reconciliation settled.
         self.reconciled = 0
         #: Why reconciliation could not settle the ambiguous ids, if it failed.
@@ -113,8 +76,13 @@ class BulkResult:
 
     # -- reading ----------------------------------------------------------------------------
 
+    @property
+    def duplicates(self) -> dict[str, int]:
+        """Ids that appeared more than once: id -> times it appeared."""
+        return self._store.duplicates()
+
     def __len__(self) -> int:
-        return len(self._records)
+        return len(self._store)
 
     def __bool__(self) -> bool:
         """``result.ok``, as ``bool(requests.Response)`` is ``response.ok``: ``if result:``
@@ -130,62 +98,60 @@ class BulkResult:
     __hash__ = None  # type: ignore[assignment]  # mutable while the run fills it
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._records)
+        return self._store.ids()
 
     def __contains__(self, device_id: object) -> bool:
-        return device_id in self._records
+        return isinstance(device_id, str) and self._store.get(device_id) is not None
 
     def __getitem__(self, device_id: str) -> DeviceResult:
-        return self._records[device_id]
+        record = self._store.get(device_id)
+        if record is None:
+            raise KeyError(device_id)
+        return record
 
     def items(self) -> Iterator[tuple[str, DeviceResult]]:
-        return iter(self._records.items())
+        return ((d, r) for d, r, _ in self._store.rows())
 
-    def _where(self, outcome: Outcome) -> dict[str, DeviceResult]:
-        return {d: r for d, r in self._records.items() if r.outcome is outcome}
+    def _where(self, where: str) -> dict[str, DeviceResult]:
+        return {d: r for d, r, _ in self._store.rows(where)}
 
     @property
     def succeeded(self) -> dict[str, DeviceResult]:
-        return self._where(Outcome.SUCCEEDED)
+        return self._where(Outcome.SUCCEEDED.value)
 
     @property
     def failed(self) -> dict[str, DeviceResult]:
-        return self._where(Outcome.FAILED)
+        return self._where(Outcome.FAILED.value)
 
     @property
     def not_attempted(self) -> dict[str, DeviceResult]:
-        return self._where(Outcome.NOT_ATTEMPTED)
+        return self._where(Outcome.NOT_ATTEMPTED.value)
 
     @property
     def unknown(self) -> dict[str, DeviceResult]:
-        return self._where(Outcome.UNKNOWN)
+        return self._where(Outcome.UNKNOWN.value)
 
     @property
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys((o.value for o in Outcome), 0)
-        for record in self._records.values():
-            counts[record.outcome.value] += 1
-        return counts
+        return self._store.counts()
 
     @property
     def input_count(self) -> int:
         """Ids read, repeats included."""
-        return len(self._records) + sum(n - 1 for n in self.duplicates.values())
+        return self._store.input_count()
 
     @property
     def ok(self) -> bool:
         """Every id succeeded (and the run was not cut short)."""
-        return not self.interrupted and all(
-            r.outcome is Outcome.SUCCEEDED for r in self._records.values()
-        )
+        return not self.interrupted and self.counts[Outcome.SUCCEEDED.value] == len(self)
 
     def failed_ids(self) -> list[str]:
         """Ids the service answered for with a failure (see ``failed`` for the reasons)."""
-        return list(self._where(Outcome.FAILED))
+        return [d for d, _, _ in self._store.rows(Outcome.FAILED.value)]
 
     def retry_ids(self) -> list[str]:
         """Ids worth sending again: ``unknown`` and ``not_attempted`` except invalid ids."""
-        return [d for d, r in self._records.items() if r.retryable]
+        return [d for d, _, _ in self._store.rows("retry")]
 
     # -- export -----------------------------------------------------------------------------
 
@@ -193,10 +159,10 @@ class BulkResult:
         return {
             "action": self.action,
             "account": self.account,
-            "total": len(self._records),
+            "total": len(self),
             "input_count": self.input_count,
             **self.counts,
-            "duplicates": len(self.duplicates),
+            "duplicates": self._store.duplicate_count(),
             "reconciled": self.reconciled,
             "reconciliation_error": self.reconciliation_error,
             "stopped": self.stopped,
@@ -207,8 +173,8 @@ class BulkResult:
         }
 
     def rows(self) -> Iterator[dict[str, Any]]:
-        """One dict per distinct id, with the ``to_csv`` columns."""
-        for device_id, record in self._records.items():
+        """One dict per distinct id, with the ``to_csv`` columns (read from either store)."""
+        for device_id, record, occurrences in self._store.rows():
             yield {
                 "device_id": device_id,
                 "outcome": record.outcome.value,
@@ -218,7 +184,7 @@ class BulkResult:
                 "chunk": record.chunk,
                 "reconciled": record.reconciled,
                 "invalid": record.invalid,
-                "occurrences": self.duplicates.get(device_id, 1),
+                "occurrences": occurrences,
             }
 
     def to_dict(self) -> dict[str, Any]:
@@ -258,10 +224,11 @@ class BulkResult:
 
     def __repr__(self) -> str:
         counts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
+        repeated = self._store.duplicate_count()
         extra = "".join(
             f", {text}"
             for text, shown in (
-                (_plural(len(self.duplicates), "duplicate"), self.duplicates),
+                (_plural(repeated, "duplicate"), repeated),
                 (f"{self.reconciled} reconciled", self.reconciled),
                 ("reconciliation failed", self.reconciliation_error),
                 ("stopped early", self.stopped and not self.interrupted),

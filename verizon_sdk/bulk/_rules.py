@@ -69,8 +69,7 @@ def reconciled_outcome(record: DeviceResult, in_asked_for_state: bool) -> Outcom
     """
     if in_asked_for_state:
         return Outcome.SUCCEEDED
-    answered = record.status is not None or record.reason is not None
-    return Outcome.FAILED if answered else Outcome.NOT_ATTEMPTED
+    return Outcome.FAILED if record.answered else Outcome.NOT_ATTEMPTED
 
 
 #: Errors that every later chunk would meet too: they stop the run.

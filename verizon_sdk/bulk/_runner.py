@@ -12,7 +12,9 @@ from verizon_sdk import _endpoints as endpoints
 from verizon_sdk._pagination import page_fetcher
 from verizon_sdk.bulk._engine import _Run
 from verizon_sdk.bulk._journal import Journal
-from verizon_sdk.bulk._result import _PENDING, BulkResult, ChunkEvent, DeviceResult, Outcome
+from verizon_sdk.bulk._journal_store import JournalStore
+from verizon_sdk.bulk._records import DeviceResult, Outcome
+from verizon_sdk.bulk._result import BulkResult, ChunkEvent
 from verizon_sdk.bulk._rules import Action, _describe
 from verizon_sdk.bulk._steps import drive_steps
 from verizon_sdk.exceptions import ValidationError
@@ -57,7 +59,6 @@ def settling(run: _Run) -> Iterator[None]:
     """Around sending and reconciling (sync or async): the partial result on any exception,
     elapsed time, the bar closed, and the journal closed (finished first on success)."""
     result = run.result
-    journal = run.journal
     try:
         yield
     except BaseException as exc:
@@ -65,25 +66,19 @@ def settling(run: _Run) -> Iterator[None]:
             result.stopped = f"interrupted by {_describe(exc)}"
         result.interrupted = result.interrupted or isinstance(exc, KeyboardInterrupt)
         exc.bulk_result = result  # type: ignore[attr-defined]
-        if journal is not None:
-            journal.close()
+        run.store.close()
         raise
     finally:
         result.elapsed += time.monotonic() - run.started
         if run.bar is not None:
             run.bar.close()
-    if journal is not None:
-        result.chunks_sent, result.reconciled = journal.tally()
-        journal.finish(result)
-        journal.close()
+    run.store.finish(result)
+    run.store.close()
 
 
 def journal_unsent(run: _Run) -> None:
-    """With a journal, chunks a stop left unsent are settled as not attempted."""
-    journal = run.journal
-    if journal is not None:
-        for index, ids in journal.chunks("planned"):
-            journal.settle(index, ((d, run.result._records[d]) for d in ids))
+    """Chunks a stop left unsent (already ``not_attempted``) are settled in a journal."""
+    run.store.settle_planned()
 
 
 def drive(run: _Run, *, reconcile: bool) -> BulkResult:
@@ -114,9 +109,7 @@ def existing_run(path: str | os.PathLike[str], action: str, acc: str) -> BulkRes
             f"resume_bulk({os.fspath(path)!r}) (CLI: verizon-licenses resume "
             f"{os.fspath(path)}); nothing was sent",
         )
-    result = journal.load()
-    journal.close()
-    return result
+    return JournalStore.result(journal, keep_open=False)
 
 
 def resume_run(
@@ -130,43 +123,44 @@ def resume_run(
 ) -> BulkResult:
     """Finish the run journaled at ``path``; a finished run's stored result is returned."""
     journal = Journal.open(path)
-    result = journal.load()
     if journal.finished:
-        journal.close()
-        return result
+        return JournalStore.result(journal, keep_open=False)
     started = time.monotonic()
     action: Action = "assign" if journal.meta["action"] == "assign" else "remove"
     acc = journal.meta["account"]
     send, fetch = wire(pipeline, action, acc)
+    result = JournalStore.result(journal, keep_open=True)
+    store = result._store
+    assert isinstance(store, JournalStore)
     run = _Run(
         result,
         action,
-        [],
         send,
         fetch,
+        total=0,
+        chunks=[],
         chunk_size=journal.chunk_size,
         max_workers=max_workers,
         stop_on_error=False,
         on_chunk=on_chunk,
         bar=None,
-        journal=journal,
-        chunks=[],
+        started=started,
     )
     try:
-        settle_in_flight(run, journal.chunks("sending"))
+        journal.reset_planned()  # an interrupted attempt may have marked them not attempted
+        settle_in_flight(run, store, store.chunks("sending"))
     except BaseException:
         journal.close()
         raise
-    run.chunks = journal.chunks("planned")
-    run.valid = [d for _, ids in run.chunks for d in ids]
+    run.chunks = store.chunks("planned")
     run.total_chunks = len(run.chunks)
+    run.total = store.planned_ids()
     if bar_factory is not None:
-        run.bar = bar_factory(total=len(run.valid), unit="id", desc=f"{action} {acc}")
-    run.started = started
+        run.bar = bar_factory(total=run.total, unit="id", desc=f"{action} {acc}")
     return drive(run, reconcile=reconcile)
 
 
-def settle_in_flight(run: _Run, sending: list[tuple[int, list[str]]]) -> None:
+def settle_in_flight(run: _Run, store: JournalStore, sending: list[int]) -> None:
     """Settle chunks left ``sending`` by reading the license list, never by re-sending.
 
     A device in the asked-for state is ``succeeded``; the others were provably not acted on
@@ -175,30 +169,21 @@ def settle_in_flight(run: _Run, sending: list[tuple[int, list[str]]]) -> None:
     """
     if not sending:
         return
-    ids = [d for _, chunk in sending for d in chunk]
-    licensed = drive_steps(run.licensed(set(ids)), run.fetch)
+    chunks = [(index, store.chunk_ids(index)) for index in sending]
+    licensed = drive_steps(run.licensed({d for _, ids in chunks for d in ids}), run.fetch)
     wanted = run.action == "assign"
-    records = run.records
-    chunk_of = {d: i for i, chunk in sending for d in chunk}
-    done: list[tuple[str, DeviceResult]] = []
+    state = "lists" if wanted else "does not list"
+    done: list[tuple[DeviceResult, list[str]]] = []
     again: list[str] = []
-    shared: dict[int, DeviceResult] = {}
-    for device_id in ids:
-        if (device_id in licensed) == wanted:
-            index = chunk_of[device_id]
-            record = shared.get(index)
-            if record is None:
-                state = "lists" if wanted else "does not list"
-                record = shared[index] = DeviceResult(
-                    Outcome.SUCCEEDED,
-                    error=f"{IN_FLIGHT}; reconciled: the account {state} the device as licensed",
-                    chunk=index,
-                    reconciled=True,
-                )
-            records[device_id] = record
-            done.append((device_id, record))
-        else:
-            records[device_id] = _PENDING
-            again.append(device_id)
-    run.journal.replan([i for i, _ in sending], done, again)  # type: ignore[union-attr]
-    run.result.reconciled += len(done)
+    for index, ids in chunks:
+        record = DeviceResult(
+            Outcome.SUCCEEDED,
+            error=f"{IN_FLIGHT}; reconciled: the account {state} the device as licensed",
+            chunk=index,
+            reconciled=True,
+        )
+        done.append((record, [d for d in ids if (d in licensed) == wanted]))
+        again.extend(d for d in ids if (d in licensed) != wanted)
+    assert store.journal is not None
+    store.journal.replan(sending, done, again)
+    run.result.reconciled += sum(len(ids) for _, ids in done)

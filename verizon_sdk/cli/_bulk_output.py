@@ -99,7 +99,8 @@ def report_path(args: argparse.Namespace) -> Path | None:
         raise UsageError(f"--report {args.report}: the file name must end in .csv or .json")
     try:
         found = report is None or report.resolve().parent.is_dir()
-    except (OSError, ValueError) as exc:  # a loop of links, a name the system cannot encode
+    # a loop of links (RuntimeError before Python 3.13), a name the system cannot encode
+    except (OSError, RuntimeError, ValueError) as exc:
         raise UsageError(f"--report {args.report}: {exc}") from exc
     if not found:
         raise UsageError(f"--report {args.report}: no such directory")
@@ -164,11 +165,7 @@ def run_failure(result: bulk.BulkResult) -> str | None:
 
 def _answered(result: bulk.BulkResult) -> int:
     """Devices the service answered for (an unknown status included), or found succeeded."""
-    return sum(
-        1
-        for _, r in result.items()
-        if r.outcome is bulk.Outcome.SUCCEEDED or r.status is not None or r.reason is not None
-    )
+    return sum(1 for _, r in result.items() if r.outcome is bulk.Outcome.SUCCEEDED or r.answered)
 
 
 def write_bulk_result(

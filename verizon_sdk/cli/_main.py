@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TextIO
 
 from verizon_sdk._client import VerizonClient
 from verizon_sdk._configuration import Configuration, Environment
@@ -21,7 +20,7 @@ from verizon_sdk.cli._common import (
     RunFailed,
     UsageError,
 )
-from verizon_sdk.cli._terminal import for_terminal
+from verizon_sdk.cli._terminal import cli_streams
 from verizon_sdk.exceptions import APIException, ConfigurationError, ValidationError
 
 # Each command group adds its sub-commands and sets ``handler`` on them, in help order.
@@ -78,11 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.devices += rest  # device ids given after an option (argparse stops at the first)
     elif rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    for stream in (sys.stdout, sys.stderr):  # text a server sent that cannot be encoded: its
-        if isinstance(stream, io.TextIOWrapper):  # escape, no crash
-            stream.reconfigure(errors="backslashreplace")
-    # on a terminal, control characters a server sent are shown, never obeyed
-    out, err = for_terminal(sys.stdout), for_terminal(sys.stderr)
+    with cli_streams() as (out, err):
+        return _run(args, out, err)
+
+
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         if args.command == "demo":
             from verizon_sdk._demo import run_demo

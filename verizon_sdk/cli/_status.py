@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import warnings
 from collections.abc import Iterator
@@ -11,6 +10,7 @@ from datetime import datetime, timezone
 from typing import Any, TextIO
 
 from verizon_sdk._client import VerizonClient
+from verizon_sdk.bulk._export import write_csv
 from verizon_sdk.cli._common import EXIT_OK, print_table
 
 
@@ -39,9 +39,9 @@ def run_status(client: VerizonClient, args: argparse.Namespace, out: TextIO, std
         json.dump(document, out, indent=2)
         out.write("\n")
     elif args.format == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["deviceId", "assignmentTime"])
-        writer.writerows([d.device_id, iso_time(d)] for d in rows)
+        # the bulk report's writer: formulas neutralised, a row holding a CR quoted whole
+        cells = ({"deviceId": d.device_id, "assignmentTime": iso_time(d)} for d in rows)
+        write_csv(cells, ["deviceId", "assignmentTime"], out)
     else:
         print_table(out, ["DEVICE ID", "ASSIGNED AT"], [_device_row(d) for d in rows])
         assigned = getattr(summary, "assigned_licenses", None)

@@ -12,16 +12,24 @@ what they must.
 from __future__ import annotations
 
 import io
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import TextIO, cast
 
-__all__ = ["for_terminal", "shown"]
+__all__ = ["cli_streams", "for_terminal", "shown"]
 
 _KEPT = {"\n", "\t"}
-#: C0 controls, DEL, C1 controls, and the bidirectional embeddings, overrides and isolates.
+#: C0 controls, DEL, C1 controls, and the bidirectional marks, embeddings, overrides and
+#: isolates.
 _CONTROLS = [
     *map(chr, range(0x20)),
     "\x7f",
     *map(chr, range(0x80, 0xA0)),
+    "\u061c",
+    "\u200e",
+    "\u200f",
     *map(chr, range(0x202A, 0x202F)),
     *map(chr, range(0x2066, 0x206A)),
 ]
@@ -58,3 +66,47 @@ def for_terminal(stream: TextIO) -> TextIO:
     if isatty is None or not isatty():
         return stream
     return cast(TextIO, _TerminalWriter(stream))
+
+
+@contextmanager
+def _escaping_unencodable(stream: TextIO) -> Iterator[None]:
+    """Text the stream cannot encode (a lone surrogate a server sent) written as its
+    backslash escape instead of raising; the stream's own setting comes back after."""
+    if not isinstance(stream, io.TextIOWrapper):
+        yield
+        return
+    errors = stream.errors
+    stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        stream.reconfigure(errors=errors)
+
+
+@contextmanager
+def _sdk_warnings_to(err: TextIO) -> Iterator[None]:
+    """The SDK's warnings (a failed reconciliation, say), which carry the service's text,
+    written through ``err`` while nothing else handles them (logging's last resort would
+    write them to ``sys.stderr`` raw)."""
+    logger = logging.getLogger("verizon_sdk")
+    if logger.hasHandlers():  # the host program configured logging: its choice stands
+        yield
+        return
+    handler = logging.StreamHandler(err)
+    handler.setLevel(logging.WARNING)
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+@contextmanager
+def cli_streams() -> Iterator[tuple[TextIO, TextIO]]:
+    """The command's stdout and stderr, safe for what a server sent, for the run of it."""
+    with ExitStack() as stack:
+        for stream in (sys.stdout, sys.stderr):
+            stack.enter_context(_escaping_unencodable(stream))
+        out, err = for_terminal(sys.stdout), for_terminal(sys.stderr)
+        stack.enter_context(_sdk_warnings_to(err))
+        yield out, err
