@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import socket
 import ssl
 import threading
@@ -501,3 +502,20 @@ def test_a_socket_connected_past_the_deadline_is_closed(monkeypatch: pytest.Monk
         with pytest.raises(DeadlineExceeded):
             connection.connect()
     assert [s.fileno() for s in opened] == [-1]  # closed, not left to the garbage collector
+
+
+def test_a_connection_back_in_the_pool_has_no_deadline() -> None:
+    """The attempt ends when its connection goes back to the pool; the next one starts its own."""
+    server = TrickleServer(keep_alive=True)
+    server.route("GET", STATUS_PATH, lambda _: answer(200, STATUS_BODY, close=False))
+    try:
+        with build_session(fast_client(server, 0).config) as session:
+            url = server.base_url + "/fota/v3/licenses/" + ACCOUNT
+            assert session.get(url, timeout=TIMEOUT).json()["accountName"] == ACCOUNT
+            pools = session.get_adapter(url).poolmanager.pools
+            keys = pools.keys()  # the container refuses iteration (not thread-safe)
+            queues = [pools[key].pool.queue for key in keys]
+            pooled = [c for queue in queues for c in queue if c is not None]
+    finally:
+        server.close()
+    assert [c.deadline for c in pooled] == [math.inf]
