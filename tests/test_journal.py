@@ -230,3 +230,61 @@ def test_every_post_leaves_after_its_chunk_is_committed_sending_one_commit_a_chu
     assert result.counts["succeeded"] == len(IDS) and result.chunks_sent == 25
     assert states == [("sending",)] * 25
     assert commits <= 25 + 6, commits  # the plan, the first group, one a chunk, the finish
+
+
+def test_an_interrupt_while_a_chunk_is_handed_over_leaves_it_sending(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    # Ctrl-C right after a chunk went to a worker (its POST may be on the wire): the journal
+    # must keep it `sending`, or a resume would send it again blindly
+    import time
+
+    from verizon_sdk import bulk
+    from verizon_sdk.bulk import _runner
+    from verizon_sdk.bulk._engine import _Run
+    from verizon_sdk.simulator import Fault
+
+    path = tmp_path / "run.db"
+    seen: list[list[tuple[Any, ...]]] = []
+
+    class Marked(list[int]):
+        fired = False
+
+        def remove(self, index: int) -> None:
+            if not Marked.fired:
+                Marked.fired = True
+                time.sleep(0.1)  # the worker has taken the chunk and is sending it
+                raise KeyboardInterrupt
+            super().remove(index)
+
+    class HandOverRun(_Run):
+        @property  # type: ignore[override]
+        def marked(self) -> list[int]:
+            return self._marked
+
+        @marked.setter
+        def marked(self, value: list[int]) -> None:
+            self._marked = Marked(value)
+
+    sim.inject(Fault(path="/assign", method="POST", latency=0.3))
+    controller = sim.client().software_management_licenses_v3
+    send, fetch = _runner.wire(controller._pipeline, "assign", ACCOUNT)
+
+    def observed(chunk: list[str]) -> Any:
+        answer = send(chunk)
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:  # what a kill -9 leaves
+            seen.append(db.execute("SELECT idx, state FROM chunks ORDER BY idx").fetchall())
+        return answer
+
+    ids = device_ids(20)
+    run = bulk._prepare_run(
+        HandOverRun, controller._pipeline.config, "assign", ACCOUNT, ids, observed, fetch,
+        chunk_size=10, max_workers=1, journal=str(path),
+    )  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        _runner.drive(run, reconcile=True)
+    assert seen[0] == [(0, "sending"), (1, "planned")]
+    assert sim.request_count("/assign", "POST") == 1
+    result = controller.resume_bulk(str(path))
+    assert sim.request_count("/assign", "POST") == 2  # chunk 1 only: chunk 0 was reconciled
+    assert set(result.succeeded) == set(ids) == sim.assigned(ACCOUNT)

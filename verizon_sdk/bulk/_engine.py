@@ -130,8 +130,8 @@ class _Run:
                     ids = self.store.chunk_ids(index)
                     self.submitting = (index, ids)
                     in_flight[pool.submit(_send, self.send, index, ids)] = self.submitting
+                    self.marked.remove(index)  # before submitting is cleared: see abort()
                     self.submitting = None
-                    self.marked.remove(index)
                     position += 1
                 if not in_flight:
                     break
@@ -154,8 +154,11 @@ class _Run:
 
     def abort(self, in_flight: dict[Future[_Reply], tuple[int, list[str]]]) -> None:
         """Cancel the chunks not started; wait for and record the ones in flight."""
+        handed = {index for index, _ in in_flight.values()}
+        if self.submitting is not None:
+            handed.add(self.submitting[0])
         for index in self.marked:  # marked sending, never handed to the pool
-            if self.submitting is None or self.submitting[0] != index:
+            if index not in handed:  # one that was is sent or may be: it stays sending
                 self.store.unsend(index)
         if self.submitting is not None and all(
             chunk is not self.submitting for chunk in in_flight.values()
