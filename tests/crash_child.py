@@ -68,6 +68,11 @@ def _pause_after(number: int) -> None:
     _engine._Run.collect = pausing  # type: ignore[method-assign]
 
 
+#: The child's timeouts: its attempt deadline (5 s) is what a resume waits for after a kill,
+#: and it is longer than the 3 s the slowed requests take.
+TIMEOUT = (1.0, 4.0)
+
+
 def _library(url: str, account: str, journal: str, count: int, action: str) -> None:
     from verizon_sdk import ThingspaceOauthCredentials, VerizonClient, VZM2mTokenCredentials
 
@@ -77,6 +82,7 @@ def _library(url: str, account: str, journal: str, count: int, action: str) -> N
         ),
         vz_m2m_token_credentials=VZM2mTokenCredentials(vz_m2m_token="sim-m2m-token"),
         base_url=url,
+        timeout=TIMEOUT,
     )
     licenses = client.software_management_licenses_v3
     bulk = licenses.assign_licenses_bulk if action == "assign" else licenses.remove_licenses_bulk
@@ -84,6 +90,14 @@ def _library(url: str, account: str, journal: str, count: int, action: str) -> N
 
 
 def _cli(url: str, account: str, journal: str, action: str) -> None:
+    from verizon_sdk import VerizonClient
+
+    from_environment = VerizonClient.from_environment.__func__  # type: ignore[attr-defined]
+
+    def with_timeout(cls: type[VerizonClient], *args: Any, **overrides: Any) -> VerizonClient:
+        return from_environment(cls, *args, timeout=TIMEOUT, **overrides)  # type: ignore[no-any-return]
+
+    VerizonClient.from_environment = classmethod(with_timeout)  # type: ignore[assignment, method-assign]
     sys.argv = ["verizon_sdk", "--base-url", url, action, account, "-", "--journal", journal]
     try:
         runpy.run_module("verizon_sdk", run_name="__main__", alter_sys=True)

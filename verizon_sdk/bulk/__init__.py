@@ -312,7 +312,10 @@ def _prepare_run(
     store: RecordStore = (
         MemoryStore()
         if journal is None
-        else JournalStore(os.fspath(journal), Journal.start(journal, action, acc, chunk_size))
+        else JournalStore(
+            os.fspath(journal),
+            Journal.start(journal, action, acc, chunk_size, config.timeout.deadline),
+        )
     )
     try:
         read_into(store, device_ids, strict=strict, rule=config.device_id_rule)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -68,8 +69,10 @@ class Journal(JournalFile):
 
     @staticmethod
     def _mark_sending(db: sqlite3.Connection, indexes: Sequence[int]) -> None:
+        now = time.time()  # wall clock: a resume in another process compares against it
         db.executemany(
-            "UPDATE chunks SET state = 'sending', sent = 1 WHERE idx = ?", ((i,) for i in indexes)
+            "UPDATE chunks SET state = 'sending', sent = 1, sending_at = ? WHERE idx = ?",
+            ((now, i) for i in indexes),
         )
 
     def unsend(self, index: int) -> None:

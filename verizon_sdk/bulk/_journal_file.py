@@ -18,7 +18,7 @@ from verizon_sdk.bulk._records import DeviceResult
 from verizon_sdk.exceptions import ValidationError
 
 #: The layout version this SDK writes and reads.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 FORMAT_NAME = "verizon-sdk bulk journal"
 
 _SCHEMA = """
@@ -28,7 +28,7 @@ CREATE TABLE ids (
     occurrences INTEGER NOT NULL, outcome TEXT, status TEXT, reason TEXT, error TEXT,
     reconciled INTEGER NOT NULL DEFAULT 0, invalid INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE chunks (
-    idx INTEGER PRIMARY KEY, state TEXT NOT NULL, sent INTEGER NOT NULL,
+    idx INTEGER PRIMARY KEY, state TEXT NOT NULL, sent INTEGER NOT NULL, sending_at REAL,
     outcome TEXT, status TEXT, reason TEXT, error TEXT, reconciled INTEGER NOT NULL DEFAULT 0);
 CREATE VIEW records AS SELECT
     ids.pos, ids.device_id, ids.chunk, ids.occurrences, ids.invalid,
@@ -79,9 +79,18 @@ class JournalFile:
 
     @classmethod
     def start(
-        cls: type[FileT], path: str | os.PathLike[str], action: str, account: str, chunk_size: int
+        cls: type[FileT],
+        path: str | os.PathLike[str],
+        action: str,
+        account: str,
+        chunk_size: int,
+        attempt_deadline: float,
     ) -> FileT:
-        """Begin a new journal's plan beside ``path``; :meth:`add` ids, then :meth:`commit_plan`."""
+        """Begin a new journal's plan beside ``path``; :meth:`add` ids, then :meth:`commit_plan`.
+
+        ``attempt_deadline``: the longest one POST of this run can take (``Timeout.deadline``);
+        a resume waits that long after a chunk was marked ``sending`` before reading the list.
+        """
         path = os.fspath(path)
         partial = f"{path}.partial"
         with contextlib.suppress(FileNotFoundError):
@@ -100,6 +109,7 @@ class JournalFile:
             "action": action,
             "account": account,
             "chunk_size": str(chunk_size),
+            "attempt_deadline": repr(float(attempt_deadline)),
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "state": "running",
         }
@@ -220,6 +230,19 @@ class JournalFile:
     @property
     def chunk_size(self) -> int:
         return int(self.meta["chunk_size"])
+
+    @property
+    def attempt_deadline(self) -> float:
+        """The longest one POST of the run could take, as its client was configured."""
+        return float(self.meta["attempt_deadline"])
+
+    def in_flight_until(self) -> float:
+        """The wall-clock time (``time.time()``) by which every POST of a chunk left
+        ``sending`` had ended, however its process died; 0 when no chunk is ``sending``."""
+        (latest,) = self._db.execute(
+            "SELECT max(sending_at) FROM chunks WHERE state = 'sending'"
+        ).fetchone()
+        return 0.0 if latest is None else float(latest) + self.attempt_deadline
 
     def close(self) -> None:
         self._db.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
 
 #: What a resumed run records for an id whose chunk was ``sending`` when the run stopped.
 IN_FLIGHT = "its chunk was being sent when the run stopped"
+
+
+logger = logging.getLogger("verizon_sdk.bulk")
 
 
 def wire(
@@ -148,6 +152,7 @@ def resume_run(
     )
     try:
         journal.reset_planned()  # an interrupted attempt may have marked them not attempted
+        _wait_for_in_flight_posts(journal.in_flight_until())
         settle_in_flight(run, store, store.chunks("sending"))
     except BaseException:
         journal.close()
@@ -158,6 +163,19 @@ def resume_run(
     if bar_factory is not None:
         run.bar = bar_factory(total=run.total, unit="id", desc=f"{action} {acc}")
     return drive(run, reconcile=reconcile)
+
+
+def _wait_for_in_flight_posts(until: float) -> None:
+    """Sleep until ``until`` (``time.time()``): a POST the dead process sent may still be
+    being applied, and the list read before it ends would not prove its devices untouched."""
+    wait = until - time.time()
+    if wait > 0:
+        logger.warning(
+            "resume: waiting %.1f s for the POSTs the interrupted run had in flight to end "
+            "(its attempt deadline) before reading the license list",
+            wait,
+        )
+        time.sleep(wait)
 
 
 def settle_in_flight(run: _Run, store: JournalStore, sending: list[int]) -> None:

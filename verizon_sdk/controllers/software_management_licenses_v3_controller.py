@@ -108,7 +108,9 @@ class SoftwareManagementLicensesV3Controller(BaseController):
 
         Settled chunks are kept; planned chunks are sent; a chunk left ``sending`` by a crash
         is settled by reading the license list and only its devices provably not acted on
-        are sent again. A file that is not a journal gets a ``ValidationError``, nothing sent.
+        are sent again (the list is read once the killed run's POSTs are past their attempt
+        deadline: a resume sooner than that waits). A file that is not a journal gets a
+        ``ValidationError``, nothing sent.
         """
         from verizon_sdk import bulk
 
