@@ -31,7 +31,8 @@ ACCOUNT = "0000123456-00001"
 def mixed_input() -> list[str]:
     """Valid ids (some repeated), invalid ones, and more ids than the pool has licenses."""
     ids = device_ids(2600)
-    return [*ids[:1200], ids[3], "", "x" * 65, *ids[1200:], ids[1500], ids[1500], " bad"]
+    # ids[900] repeats before ids[3] does: duplicates are listed in first-given order
+    return [*ids[:1200], ids[900], ids[3], "", "x" * 65, *ids[1200:], ids[1500], ids[1500], " bad"]
 
 
 def run(tmp_path: Path, journal: bool, **options: Any) -> tuple[BulkResult, Simulator]:
@@ -100,10 +101,12 @@ def test_a_journaled_result_answers_as_the_in_memory_one(tmp_path: Path) -> None
         "not_attempted": 3,
         "unknown": 0,
     }
-    assert plain.reconciled == 500 and plain.duplicates == {
-        device_ids(4)[3]: 2,
-        device_ids(1501)[1500]: 3,
-    }
+    assert plain.reconciled == 500
+    assert list(plain.duplicates.items()) == [  # in the order the ids were first given
+        (device_ids(4)[3], 2),
+        (device_ids(901)[900], 2),
+        (device_ids(1501)[1500], 3),
+    ]
     assert surfaces(journaled) == expected
     assert journaled == journaled and journaled != plain  # elapsed differs
     copy = pickle.loads(pickle.dumps(journaled))  # a pickle carries the records themselves
@@ -262,3 +265,20 @@ def test_either_client_journals_the_same_run(tmp_path: Path, connect: Any) -> No
     assert result.counts == {"succeeded": 2400, "failed": 200, "not_attempted": 3, "unknown": 0}
     assert result.reconciled == 500
     assert surfaces(stored) == surfaces(result)
+
+
+def test_a_journaled_result_is_read_from_any_directory_and_takes_only_text_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with Simulator() as sim:
+        sim.seed(ACCOUNT, pool=10)
+        ids = device_ids(3)
+        licenses = sim.client().software_management_licenses_v3
+        result = licenses.assign_licenses_bulk(ACCOUNT, ids, journal="relative.db")
+        monkeypatch.chdir("/")  # the result still reads the journal it was written to
+        assert result.counts["succeeded"] == 3
+        assert result[ids[0]].outcome.value == "succeeded"
+        for store in (result, licenses.assign_licenses_bulk(ACCOUNT, ids)):
+            with pytest.raises(KeyError):
+                store[int(ids[0])]  # type: ignore[index]

@@ -192,13 +192,14 @@ class JournalFile:
         path = os.fspath(path)
         if not os.path.isfile(path):
             raise _refuse(path, "no such journal")
+        db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         try:
-            db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
             meta = dict(db.execute("SELECT key, value FROM meta"))
             db.execute("SELECT count(*) FROM ids").fetchone()
         except sqlite3.DatabaseError as exc:
+            db.close()
             raise _refuse(path, f"not a bulk journal, or corrupt ({exc})") from None
         if meta.get("format") != FORMAT_NAME:
             db.close()

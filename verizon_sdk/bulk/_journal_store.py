@@ -41,7 +41,7 @@ class JournalStore(RecordStore):
     """The records of the run journaled at ``path``; ``journal`` is open while it runs."""
 
     def __init__(self, path: str, journal: Journal | None) -> None:
-        self.path = path
+        self.path = os.path.abspath(path)  # read later, maybe from another directory
         self.journal = journal
         self._reader: sqlite3.Connection | None = None
         self._length: int | None = None

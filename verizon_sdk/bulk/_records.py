@@ -260,7 +260,15 @@ class MemoryStore(RecordStore):
         return counts
 
     def duplicates(self) -> dict[str, int]:
-        return self.repeats
+        # in the order the ids were first given, as the journal lists them; a copy
+        repeats = self.repeats
+        return {d: repeats[d] for d in self.records if d in repeats} if repeats else {}
+
+    def duplicate_count(self) -> int:
+        return len(self.repeats)
+
+    def input_count(self) -> int:
+        return len(self.records) + sum(n - 1 for n in self.repeats.values())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MemoryStore):

@@ -104,6 +104,8 @@ class BulkResult:
         return isinstance(device_id, str) and self._store.get(device_id) is not None
 
     def __getitem__(self, device_id: str) -> DeviceResult:
+        if not isinstance(device_id, str):  # ids are text: 990000000000001 is not one
+            raise KeyError(device_id)
         record = self._store.get(device_id)
         if record is None:
             raise KeyError(device_id)
