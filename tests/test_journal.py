@@ -288,3 +288,25 @@ def test_an_interrupt_while_a_chunk_is_handed_over_leaves_it_sending(
     result = controller.resume_bulk(str(path))
     assert sim.request_count("/assign", "POST") == 2  # chunk 1 only: chunk 0 was reconciled
     assert set(result.succeeded) == set(ids) == sim.assigned(ACCOUNT)
+
+
+def test_a_resumed_run_keeps_stop_on_error(sim: Simulator, tmp_path: Path) -> None:
+    # as the uninterrupted run would: after a chunk that did not fully succeed, no more chunks
+    from verizon_sdk.simulator import Fault
+
+    path = tmp_path / "run.db"
+    licenses = sim.client().software_management_licenses_v3
+    ids = device_ids(12)
+    with pytest.raises(RuntimeError):
+        licenses.assign_licenses_bulk(
+            ACCOUNT, ids, journal=path, chunk_size=2, max_workers=1, stop_on_error=True,
+            on_chunk=stop_after_first_chunk,
+        )  # fmt: skip
+    sim.inject(Fault(path="/assign", method="POST", status=400, times=1))  # the next chunk fails
+    result = licenses.resume_bulk(path, max_workers=1)
+    assert result.stopped is not None
+    posted = [d for r in sim.requests("/assign", "POST") for d in r.body["deviceList"]]
+    # chunks 0 and 1 before the stop; on resume chunk 2 fails, and chunk 3 had been handed to
+    # the worker with it (two chunks a worker, as in any run); chunks 4 and 5 are never sent
+    assert posted == ids[:8]
+    assert set(result.not_attempted) >= set(ids[8:])

@@ -314,7 +314,14 @@ def _prepare_run(
         if journal is None
         else JournalStore(
             os.fspath(journal),
-            Journal.start(journal, action, acc, chunk_size, config.timeout.deadline),
+            Journal.start(
+                journal,
+                action,
+                acc,
+                chunk_size,
+                config.timeout.deadline,
+                stop_on_error=stop_on_error,
+            ),
         )
     )
     try:

@@ -85,6 +85,8 @@ class JournalFile:
         account: str,
         chunk_size: int,
         attempt_deadline: float,
+        *,
+        stop_on_error: bool = False,
     ) -> FileT:
         """Begin a new journal's plan beside ``path``; :meth:`add` ids, then :meth:`commit_plan`.
 
@@ -110,6 +112,7 @@ class JournalFile:
             "account": account,
             "chunk_size": str(chunk_size),
             "attempt_deadline": repr(float(attempt_deadline)),
+            "stop_on_error": "1" if stop_on_error else "0",  # a resume keeps the run's rule
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "state": "running",
         }

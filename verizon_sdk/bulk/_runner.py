@@ -145,7 +145,7 @@ def resume_run(
         chunks=[],
         chunk_size=journal.chunk_size,
         max_workers=max_workers,
-        stop_on_error=False,
+        stop_on_error=journal.meta["stop_on_error"] == "1",
         on_chunk=on_chunk,
         bar=None,
         started=started,
