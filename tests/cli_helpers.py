@@ -15,14 +15,15 @@ def imei(n: int) -> str:
     return f"{990000000000000 + n:015d}"
 
 
-def cli_environment(sim: Simulator, **extra: str) -> dict[str, str]:
-    """This process's environment with no ``VERIZON_*`` of its own, pointed at ``sim``."""
+def cli_environment(sim: Simulator | str, **extra: str) -> dict[str, str]:
+    """This process's environment with no ``VERIZON_*`` of its own, pointed at ``sim`` (a
+    simulator, or the base URL of another test server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
     env.update(
         VERIZON_CLIENT_ID="cli-client",
         VERIZON_CLIENT_SECRET="cli-secret",
         VERIZON_M2M_TOKEN="sim-m2m-token",
-        VERIZON_BASE_URL=sim.url,
+        VERIZON_BASE_URL=sim if isinstance(sim, str) else sim.url,
     )
     env.update(extra)
     return env

@@ -1401,13 +1401,8 @@ def test_the_sdks_own_warnings_reach_a_terminal_escaped(server: HostileServer) -
     server.route(
         "GET", STATUS_PATH, lambda _: http(503, json.dumps({"errorMessage": TERMINAL_ATTACK}))
     )
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("VERIZON_")}
-    environment.update(
-        VERIZON_CLIENT_ID="client-id-1",
-        VERIZON_CLIENT_SECRET="client-secret-Xy9",
-        VERIZON_M2M_TOKEN="m2m-token-Zt4",
-        VERIZON_BASE_URL=server.base_url,
-    )
+    from tests.cli_helpers import cli_environment
+
     master, slave = pty.openpty()
     try:
         process = subprocess.Popen(
@@ -1415,7 +1410,7 @@ def test_the_sdks_own_warnings_reach_a_terminal_escaped(server: HostileServer) -
             stdin=subprocess.DEVNULL,
             stdout=slave,
             stderr=slave,
-            env=environment,
+            env=cli_environment(server.base_url),
         )
         os.close(slave)
         shown = read_terminal(master, process).decode("utf-8")
