@@ -16,6 +16,7 @@ import json
 ACCOUNT_100 = "0000000100-00001"
 ACCOUNT_1000 = "0000001000-00001"
 ACCOUNT_ASSIGN = "0000123456-00001"
+ACCOUNT_ASSIGN_1000 = "0000123456-01000"  # a full chunk: 1,000 results
 TOKEN = "bench-access-token"
 M2M_TOKEN = "bench-m2m-token"
 FIRST_IMEI = 990000000000000
@@ -82,5 +83,8 @@ def routes() -> dict[tuple[str, str], bytes]:
         ("GET", f"/api/fota/v3/licenses/{ACCOUNT_1000}"): _dumps(status_page(1000, ACCOUNT_1000)),
         ("POST", f"/api/fota/v3/licenses/{ACCOUNT_ASSIGN}/assign"): _dumps(
             assign_result(100, ACCOUNT_ASSIGN)
+        ),
+        ("POST", f"/api/fota/v3/licenses/{ACCOUNT_ASSIGN_1000}/assign"): _dumps(
+            assign_result(1000, ACCOUNT_ASSIGN_1000)
         ),
     }
