@@ -133,3 +133,66 @@ def test_deadline_benchmark_quick_run_writes_its_results(tmp_path: Path) -> None
             assert set(case[clock]["seconds_per_call"]) == {"deadline", "no_deadline"}
             assert case[clock]["ratio deadline / no_deadline"]["median"] > 0
     assert "| status100, cpu time |" in (tmp_path / "deadline.md").read_text()
+
+
+def _instructions_module() -> Any:
+    spec = importlib.util.spec_from_file_location(
+        "instructions", ROOT / "benchmarks" / "instructions.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("case", "contender"),
+    [("request", c) for c in ("async_sdk", "sync_sdk", "async_raw", "sync_raw")]
+    + [("bulk", "async"), ("bulk", "threads")],
+)
+def test_instruction_workloads_run_and_check_their_answers(case: str, contender: str) -> None:
+    # what callgrind counts, run plainly: each workload asserts on every answer it gets
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "instructions.py"),
+            "--child",
+            case,
+            contender,
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_instruction_counts_are_read_and_divided_per_unit() -> None:
+    instructions = _instructions_module()
+    assert instructions.collected("==1== Events    : Ir\n==1== Collected : 123456\n") == 123456
+    with pytest.raises(RuntimeError, match="no instruction count"):
+        instructions.collected("valgrind: command not found")
+    assert instructions.per_unit((1, 1_000), (21, 41_000)) == 2_000
+    with pytest.raises(ValueError, match="more units"):
+        instructions.per_unit((5, 10), (5, 20))
+    table = instructions.markdown(
+        {
+            "commit": "abc1234",
+            "machine": "x86_64, 2 CPUs",
+            "python": "3.11.7",
+            "cases": {
+                "request": {
+                    "async_sdk": 3.5e7,
+                    "sync_sdk": 3.0e7,
+                    "async_raw": 2e7,
+                    "sync_raw": 1.6e7,
+                },
+                "bulk": {"async": 5.5e7, "threads": 5.0e7},
+            },
+        }
+    )
+    assert "| bulk assign, 16 in flight (per 1,000-id chunk) | 55.0 | 50.0 | 1.100 |" in table
+    assert "| 35.0 | 30.0 | 1.167 |" in table
