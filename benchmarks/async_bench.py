@@ -11,7 +11,8 @@
    in flight, against the threaded engine (``VerizonClient``) with 16 workers, the simulator
    adding 50 ms to every answer (its own process), interleaved, a fresh account per run. The
    ratio is threaded seconds over async seconds (target at least 1.0).
-3. **CPU per chunk**: this process's CPU seconds per 1,000-id chunk in those runs, both engines.
+3. **CPU per chunk**: this process's CPU seconds per 1,000-id chunk in those runs, both engines,
+   and per run its user and system time and the time spent in the cyclic garbage collector.
 
 Both servers run in their own process (the client's event loop and GIL are its own) and are
 stopped at the end. Every batch starts after a ``gc.collect()``. The load average is recorded
@@ -88,6 +89,11 @@ def bulk_case(devices: int, latency: float, in_flight: int, rounds: int) -> dict
     chunks = -(-devices // 1000)
     seconds: dict[str, list[float]] = {"async": [], "threads": []}
     cpu: dict[str, list[float]] = {"async": [], "threads": []}
+    # where the CPU went: user and system time, and the cyclic collector's share of it
+    user: dict[str, list[float]] = {"async": [], "threads": []}
+    system: dict[str, list[float]] = {"async": [], "threads": []}
+    collector: dict[str, list[float]] = {"async": [], "threads": []}
+    collecting = _CollectorClock()
     with SimulatorProcess("--latency", str(latency), "--pool", str(devices)) as simulator:
         sync = client_for(simulator.url, pool_maxsize=in_flight)
         sync_v3 = sync.software_management_licenses_v3
@@ -104,6 +110,8 @@ def bulk_case(devices: int, latency: float, in_flight: int, rounds: int) -> dict
                 account = f"{runs:010d}-{index:05d}"  # a fresh account: every id is new
                 result = None  # the previous run's records are garbage before this one starts
                 gc.collect()
+                collecting.seconds = 0.0
+                times = os.times()
                 started, cpu_started = time.perf_counter(), time.process_time()
                 if key == "async":
                     result = loop.run_until_complete(
@@ -113,11 +121,15 @@ def bulk_case(devices: int, latency: float, in_flight: int, rounds: int) -> dict
                     result = sync_v3.assign_licenses_bulk(account, ids, max_workers=in_flight)
                 seconds[key].append(time.perf_counter() - started)
                 cpu[key].append(time.process_time() - cpu_started)
+                user[key].append(os.times().user - times.user)
+                system[key].append(os.times().system - times.system)
+                collector[key].append(collecting.seconds)
                 if len(result.succeeded) != devices:
                     raise AssertionError(f"{key} run on {account}: {result!r}")
         loop.run_until_complete(aclient.aclose())
         loop.close()
         sync.close()
+    collecting.stop()
     ratio = measure.summary(measure.per_round_ratios(seconds["threads"], seconds["async"]))
     return {
         "devices": devices,
@@ -131,7 +143,30 @@ def bulk_case(devices: int, latency: float, in_flight: int, rounds: int) -> dict
         "cpu_ms_per_chunk": {
             key: measure.summary([1000 * c / chunks for c in values]) for key, values in cpu.items()
         },
+        "seconds_per_run": {
+            what: {key: measure.summary(values) for key, values in series.items()}
+            for what, series in (("user", user), ("system", system), ("collector", collector))
+        },
     }
+
+
+class _CollectorClock:
+    """Seconds spent in the cyclic garbage collector (``gc.callbacks``) since ``seconds`` was
+    last set to zero."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
 
 
 async def _async_client(sync: Any) -> AsyncVerizonClient:
@@ -169,8 +204,18 @@ def markdown(results: dict[str, Any]) -> str:
         f"| CPU per 1,000-id chunk (ms) | {cpu['async']['median']:.2f} | "
         f"threaded {cpu['threads']['median']:.2f} | "
         f"{cpu['threads']['median'] / cpu['async']['median']:.2f}x | recorded |",
-        "",
     ]
+    per_run = bulk["seconds_per_run"]
+    for what, label in (
+        ("user", "user CPU per bulk run (s)"),
+        ("system", "system CPU per bulk run (s)"),
+        ("collector", "cyclic GC per bulk run (s)"),
+    ):
+        lines.append(
+            f"| {label} | {per_run[what]['async']['median']:.3f} | "
+            f"threaded {per_run[what]['threads']['median']:.3f} | | recorded |"
+        )
+    lines.append("")
     return "\n".join(lines)
 
 
