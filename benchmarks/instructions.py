@@ -3,6 +3,7 @@ not move.
 
     python benchmarks/instructions.py                 # both cases; writes results/instructions.*
     python benchmarks/instructions.py --case request  # or --case bulk
+    python benchmarks/instructions.py --keep DIR      # and keep the callgrind files
 
 Timing the two bulk engines against each other on this shared 2-core machine moves by 5-10%
 from one run to the next, about as much as they differ. Counting the instructions this process
@@ -164,12 +165,14 @@ def child(case: str, contender: str, units: int) -> None:
 # -- the parent: runs each workload twice under callgrind ------------------------------------
 
 
-def count(case: str, contender: str, units: int) -> int:
+def count(case: str, contender: str, units: int, keep: Path | None = None) -> int:
+    """The instructions of one workload; its callgrind file is kept in ``keep`` if given."""
     with tempfile.TemporaryDirectory() as scratch:
+        out = (keep or Path(scratch)) / f"callgrind.{case}.{contender}.{units}.out"
         command = [
             "valgrind",
             "--tool=callgrind",
-            f"--callgrind-out-file={scratch}/callgrind.out",
+            f"--callgrind-out-file={out}",
             sys.executable,
             __file__,
             "--child",
@@ -183,7 +186,7 @@ def count(case: str, contender: str, units: int) -> int:
     return collected(done.stderr)
 
 
-def measure(cases: list[str]) -> dict[str, dict[str, float]]:
+def measure(cases: list[str], keep: Path | None = None) -> dict[str, dict[str, float]]:
     jobs = [
         (case, contender, units)
         for case in cases
@@ -191,7 +194,7 @@ def measure(cases: list[str]) -> dict[str, dict[str, float]]:
         for units in UNITS[case]
     ]
     with ThreadPoolExecutor(2) as pool:  # two cores: two valgrinds at a time
-        counts = dict(zip(jobs, pool.map(lambda job: count(*job), jobs), strict=True))
+        counts = dict(zip(jobs, pool.map(lambda job: count(*job, keep=keep), jobs), strict=True))
     results: dict[str, dict[str, float]] = {}
     for case in cases:
         few, many = UNITS[case]
@@ -238,6 +241,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--case", choices=("request", "bulk", "both"), default="both")
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the callgrind files here (read them with callgrind_annotate)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("CASE", "CONTENDER", "UNITS"))
     options = parser.parse_args()
     if options.child:
@@ -247,6 +256,9 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         parser.exit(2, "instructions.py needs valgrind (apt install valgrind)\n")
     cases = ["request", "bulk"] if options.case == "both" else [options.case]
+    if options.keep is not None:
+        options.keep.mkdir(parents=True, exist_ok=True)
+        options.keep = options.keep.resolve()
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=HERE
     ).stdout.strip()
@@ -255,7 +267,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs",
         "python": platform.python_version(),
         "units": {case: UNITS[case] for case in cases},
-        "cases": measure(cases),
+        "cases": measure(cases, options.keep),
     }
     options.out.mkdir(parents=True, exist_ok=True)
     (options.out / "instructions.json").write_text(json.dumps(results, indent=2) + "\n")
