@@ -8,7 +8,8 @@ not move.
 Timing the two bulk engines against each other on this shared 2-core machine moves by 5-10%
 from one run to the next, about as much as they differ. Counting the instructions this process
 executes (``valgrind --tool=callgrind``; the server runs in its own, uncounted process) gives
-the same number every time, so small differences can be seen and attributed. Each figure is
+nearly the same number every time (within about 2%), so small differences can be seen and
+attributed. Each figure is
 the difference between a run with many units of work and one with few, divided by the
 difference in units, so start-up, imports, the token fetch and the warm-up cancel out.
 
@@ -213,7 +214,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Commit {results['commit']}, {results['machine']}, Python {results['python']}.",
         "Millions of instructions this process executes per unit of work (the server's are not",
-        "counted); the same on every run, unlike time.",
+        "counted); within about 2% from run to run, unlike time.",
         "",
         "| case | async | sync | async / sync |",
         "|---|---|---|---|",
