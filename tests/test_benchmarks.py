@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN = ROOT / "benchmarks" / "run.py"
 CASES = {"status100", "status1000", "assign100"}
 
 
@@ -25,18 +24,10 @@ def _installed(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
 
-def _run_quick(
-    out: Path, *options: str, script: str = "run.py", results: str = "results.json"
-) -> tuple[subprocess.CompletedProcess[str], Any]:
+def _run_script(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """``benchmarks/<script> <arguments>``, which must succeed."""
     done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / script),
-            "--quick",
-            "--out",
-            str(out),
-            *options,
-        ],
+        [sys.executable, str(ROOT / "benchmarks" / script), *arguments],
         capture_output=True,
         text=True,
         timeout=120,
@@ -44,6 +35,13 @@ def _run_quick(
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    return done
+
+
+def _run_quick(
+    out: Path, *options: str, script: str = "run.py", results: str = "results.json"
+) -> tuple[subprocess.CompletedProcess[str], Any]:
+    done = _run_script(script, "--quick", "--out", str(out), *options)
     return done, json.loads((out / results).read_text())
 
 
@@ -152,22 +150,7 @@ def _instructions_module() -> Any:
 )
 def test_instruction_workloads_run_and_check_their_answers(case: str, contender: str) -> None:
     # what callgrind counts, run plainly: each workload asserts on every answer it gets
-    done = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "instructions.py"),
-            "--child",
-            case,
-            contender,
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=ROOT,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    _run_script("instructions.py", "--child", case, contender, "2")
 
 
 def test_instruction_counts_are_read_and_divided_per_unit() -> None:
