@@ -29,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from tests.cli_helpers import cli_environment
 from verizon_sdk import (
     M2MSessionCredentials,
     ThingspaceOauthCredentials,
@@ -1401,8 +1402,6 @@ def test_the_sdks_own_warnings_reach_a_terminal_escaped(server: HostileServer) -
     server.route(
         "GET", STATUS_PATH, lambda _: http(503, json.dumps({"errorMessage": TERMINAL_ATTACK}))
     )
-    from tests.cli_helpers import cli_environment
-
     master, slave = pty.openpty()
     try:
         process = subprocess.Popen(
